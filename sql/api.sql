@@ -1,0 +1,11 @@
+-- SQL-level parts of the API that need the Rust functions first.
+
+-- SPEC §3 names the window arguments "from" and "to" (reserved words, hence quoted).
+CREATE FUNCTION autoassign_free_capacity(restaurant_id uuid, "from" timestamptz, "to" timestamptz)
+RETURNS TABLE (zone_id uuid, zone text, free_tables int, free_seats bigint, largest_free_table int)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM autoassign.autoassign_free_capacity_us(
+        restaurant_id,
+        (extract(epoch FROM "from") * 1000000)::int8,
+        (extract(epoch FROM "to") * 1000000)::int8)
+$$;

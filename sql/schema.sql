@@ -1,0 +1,202 @@
+-- pg_autoassign schema v0.1.0 (SPEC §2). Loaded first by extension_sql_file!.
+-- Every table carries restaurant_id, and every constraint that spans rows includes it,
+-- so the schema can later be distributed by restaurant_id (SPEC §9).
+
+-- A floor edit takes a fresh value from this sequence. Sequences never roll back, so a
+-- backend's cached floor keyed by (restaurant, floor_version) can never be stale.
+CREATE SEQUENCE floor_version_seq;
+
+CREATE TABLE restaurants (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name text NOT NULL,
+    timezone text NOT NULL DEFAULT 'UTC',
+    buffer_after_minutes int NOT NULL DEFAULT 5 CHECK (buffer_after_minutes >= 0),
+    default_duration_minutes int NOT NULL DEFAULT 90 CHECK (default_duration_minutes > 0),
+    cutoff_minutes int NOT NULL DEFAULT 10 CHECK (cutoff_minutes >= 0),
+    floor_version bigint NOT NULL DEFAULT nextval('floor_version_seq'),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE zones (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    restaurant_id uuid NOT NULL REFERENCES restaurants (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    UNIQUE (restaurant_id, id),
+    UNIQUE (restaurant_id, name)
+);
+
+CREATE TABLE tables (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    restaurant_id uuid NOT NULL REFERENCES restaurants (id) ON DELETE CASCADE,
+    zone_id uuid NOT NULL,
+    name text NOT NULL,
+    capacity int NOT NULL CONSTRAINT tables_capacity_positive CHECK (capacity > 0),
+    min_party int NOT NULL DEFAULT 1 CONSTRAINT tables_min_party_positive CHECK (min_party > 0),
+    max_party int NULL, -- NULL = capacity
+    active bool NOT NULL DEFAULT true,
+    combinable bool NOT NULL DEFAULT true,
+    priority int NOT NULL DEFAULT 0, -- higher = preferred
+    CONSTRAINT tables_party_range CHECK (min_party <= coalesce(max_party, capacity)),
+    UNIQUE (restaurant_id, id),
+    UNIQUE (restaurant_id, name),
+    -- the composite key keeps a table inside its own restaurant's zone
+    FOREIGN KEY (restaurant_id, zone_id) REFERENCES zones (restaurant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX tables_zone ON tables (restaurant_id, zone_id);
+
+-- Undirected: rows are stored with table_a < table_b (a trigger swaps), so (b,a) after
+-- (a,b) hits the primary key instead of creating a second edge.
+CREATE TABLE table_adjacency (
+    restaurant_id uuid NOT NULL,
+    table_a uuid NOT NULL,
+    table_b uuid NOT NULL,
+    PRIMARY KEY (restaurant_id, table_a, table_b),
+    CONSTRAINT table_adjacency_not_self CHECK (table_a <> table_b),
+    CONSTRAINT table_adjacency_ordered CHECK (table_a < table_b),
+    FOREIGN KEY (restaurant_id, table_a) REFERENCES tables (restaurant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (restaurant_id, table_b) REFERENCES tables (restaurant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX table_adjacency_b ON table_adjacency (restaurant_id, table_b);
+
+CREATE FUNCTION table_adjacency_normalize() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    swap uuid;
+BEGIN
+    IF NEW.table_a > NEW.table_b THEN
+        swap := NEW.table_a;
+        NEW.table_a := NEW.table_b;
+        NEW.table_b := swap;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER table_adjacency_normalize BEFORE INSERT OR UPDATE ON table_adjacency
+    FOR EACH ROW EXECUTE FUNCTION table_adjacency_normalize();
+
+-- Any write to the floor gives the restaurant a new floor_version (cache key).
+CREATE FUNCTION bump_floor_version() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE autoassign.restaurants SET floor_version = nextval('autoassign.floor_version_seq')
+         WHERE id = OLD.restaurant_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        UPDATE autoassign.restaurants SET floor_version = nextval('autoassign.floor_version_seq')
+         WHERE id = NEW.restaurant_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER zones_floor_version AFTER INSERT OR UPDATE OR DELETE ON zones
+    FOR EACH ROW EXECUTE FUNCTION bump_floor_version();
+CREATE TRIGGER tables_floor_version AFTER INSERT OR UPDATE OR DELETE ON tables
+    FOR EACH ROW EXECUTE FUNCTION bump_floor_version();
+CREATE TRIGGER table_adjacency_floor_version AFTER INSERT OR UPDATE OR DELETE ON table_adjacency
+    FOR EACH ROW EXECUTE FUNCTION bump_floor_version();
+
+CREATE TABLE bookings (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    restaurant_id uuid NOT NULL REFERENCES restaurants (id) ON DELETE CASCADE,
+    party_size int NOT NULL CONSTRAINT bookings_party_positive CHECK (party_size > 0),
+    start_at timestamptz NOT NULL,
+    end_at timestamptz NULL, -- NULL = start_at + default_duration_minutes
+    status text NOT NULL DEFAULT 'pending' CONSTRAINT bookings_status_known
+        CHECK (status IN ('pending', 'confirmed', 'seated', 'completed', 'cancelled', 'no_show')),
+    zone_id uuid NULL, -- requested zone: a preference
+    auto_assign_last_result jsonb NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT bookings_end_after_start CHECK (end_at IS NULL OR end_at > start_at),
+    UNIQUE (restaurant_id, id),
+    FOREIGN KEY (restaurant_id, zone_id) REFERENCES zones (restaurant_id, id)
+        ON DELETE SET NULL (zone_id)
+);
+-- The sweep and the lookahead read pending bookings of one restaurant by start time.
+CREATE INDEX bookings_pending ON bookings (restaurant_id, start_at) WHERE status = 'pending';
+CREATE INDEX bookings_start ON bookings (restaurant_id, start_at);
+
+-- One row per table per assigned booking; during = [start, end + buffer_after).
+CREATE TABLE allocations (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    restaurant_id uuid NOT NULL,
+    booking_id uuid NOT NULL,
+    table_id uuid NOT NULL,
+    during tstzrange NOT NULL CONSTRAINT allocations_during_bounded
+        CHECK (NOT isempty(during) AND NOT lower_inf(during) AND NOT upper_inf(during)),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (booking_id, table_id),
+    FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (restaurant_id, table_id) REFERENCES tables (restaurant_id, id),
+    -- No double booking, whatever path writes the row. Its GiST index also serves the
+    -- planner's "busy intervals of this restaurant in this window" query.
+    CONSTRAINT allocations_no_overlap
+        EXCLUDE USING gist (restaurant_id WITH =, table_id WITH =, during WITH &&)
+);
+
+-- Short-lived holds placed by autoassign_quote(hold_seconds > 0). Expired holds are
+-- ignored by every reader, so they need no cleanup to stop blocking.
+CREATE TABLE holds (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    restaurant_id uuid NOT NULL,
+    booking_id uuid NOT NULL,
+    table_id uuid NOT NULL,
+    during tstzrange NOT NULL,
+    expires_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (restaurant_id, table_id) REFERENCES tables (restaurant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX holds_window ON holds USING gist (restaurant_id, during);
+CREATE INDEX holds_booking ON holds (booking_id);
+
+-- Telemetry (SPEC §6). No foreign keys: the story of a booking outlives the booking.
+CREATE TABLE events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    event_type text NOT NULL CONSTRAINT events_type_known CHECK (event_type IN (
+        'auto_assign.quote', 'auto_assign.attempt', 'auto_assign.summary', 'auto_assign.timeout')),
+    restaurant_id uuid,
+    booking_id uuid,
+    source text NOT NULL CONSTRAINT events_source_format CHECK (source ~ '^[a-z_]{1,32}$'),
+    success bool,
+    reason text,
+    duration_us bigint,
+    attempt int,
+    strategy jsonb,
+    payload jsonb
+);
+-- Exactly one summary per booking, guaranteed by the database, not only by code.
+CREATE UNIQUE INDEX events_one_summary ON events (booking_id)
+    WHERE event_type = 'auto_assign.summary';
+CREATE INDEX events_restaurant_at ON events (restaurant_id, at);
+CREATE INDEX events_booking ON events (booking_id, id);
+
+-- Outbox (SPEC §7): one message per booking and kind, whoever confirms it.
+CREATE TABLE outbox (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    restaurant_id uuid NOT NULL,
+    booking_id uuid NOT NULL,
+    kind text NOT NULL,
+    payload jsonb NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    sent_at timestamptz NULL,
+    UNIQUE (restaurant_id, booking_id, kind),
+    FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX outbox_unsent ON outbox (created_at) WHERE sent_at IS NULL;
+
+-- The window a booking blocks its tables for: [start, end + turnover buffer).
+CREATE FUNCTION stay_range(b bookings, r restaurants) RETURNS tstzrange
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT tstzrange(
+        b.start_at,
+        coalesce(b.end_at, b.start_at + make_interval(mins => r.default_duration_minutes))
+            + make_interval(mins => r.buffer_after_minutes))
+$$;
+
+-- now(), unless autoassign.simulated_now is set: tests and the simulator replay a whole
+-- day in seconds. Leave it unset in production.
+CREATE FUNCTION clock_now() RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(nullif(current_setting('autoassign.simulated_now', true), '')::timestamptz, now())
+$$;

@@ -1,0 +1,70 @@
+use super::or_raise;
+use crate::error::{AutoassignError, Result};
+use crate::postgres::busy;
+use crate::postgres::floor_cache::floor_for;
+use pgrx::prelude::*;
+use pgrx::Uuid;
+
+/// Per zone: active tables free for the whole window. The SQL wrapper
+/// `autoassign_free_capacity(restaurant_id, from, to)` converts the timestamps.
+#[pg_extern(stable, name = "autoassign_free_capacity_us")]
+fn free_capacity_us(
+    restaurant_id: Option<Uuid>,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+) -> TableIterator<
+    'static,
+    (
+        name!(zone_id, Uuid),
+        name!(zone, String),
+        name!(free_tables, i32),
+        name!(free_seats, i64),
+        name!(largest_free_table, Option<i32>),
+    ),
+> {
+    TableIterator::new(or_raise(free_capacity_rows(restaurant_id, from_us, to_us)))
+}
+
+fn free_capacity_rows(
+    restaurant_id: Option<Uuid>,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+) -> Result<Vec<(Uuid, String, i32, i64, Option<i32>)>> {
+    let restaurant = restaurant_id.ok_or(AutoassignError::NullArgument("restaurant_id"))?;
+    let from_us = from_us.ok_or(AutoassignError::NullArgument("from"))?;
+    let to_us = to_us.ok_or(AutoassignError::NullArgument("to"))?;
+    if to_us <= from_us {
+        return Err(AutoassignError::InvalidArgument(
+            "the window must end after it starts".into(),
+        ));
+    }
+    let version = Spi::connect(|c| {
+        c.select(
+            "SELECT floor_version FROM autoassign.restaurants WHERE id = $1",
+            Some(1),
+            &[restaurant.into()],
+        )?
+        .into_iter()
+        .next()
+        .map(|row| row.get::<i64>(1))
+        .transpose()
+    })?
+    .flatten()
+    .ok_or_else(|| AutoassignError::RestaurantNotFound(restaurant.to_string()))?;
+    let (floor, _) = floor_for(restaurant, version, false)?;
+    let busy = busy::busy(&floor, restaurant, None, from_us, to_us)?;
+    Ok(
+        autoassign_planner::free_capacity(&floor.floor, &busy, from_us, to_us)
+            .into_iter()
+            .map(|z| {
+                (
+                    floor.zone_ids[z.zone as usize],
+                    floor.zone_names[z.zone as usize].clone(),
+                    z.free_tables as i32,
+                    z.free_seats,
+                    (z.free_tables > 0).then_some(z.largest_free),
+                )
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,78 @@
+use super::{common_args, or_raise};
+use crate::assign;
+use crate::reason::Reason;
+use pgrx::prelude::*;
+use pgrx::{JsonB, Uuid};
+use serde_json::json;
+
+/// Plans a table assignment without committing it. With `hold_seconds > 0` the best
+/// plan is held for this booking: others can't take those tables until it expires.
+#[pg_extern(volatile)]
+fn autoassign_quote(
+    booking_id: Option<Uuid>,
+    strategy: default!(Option<JsonB>, "'{}'"),
+    source: default!(Option<&str>, "'api'"),
+    hold_seconds: default!(Option<i32>, "0"),
+) -> TableIterator<
+    'static,
+    (
+        name!(ok, bool),
+        name!(reason, Option<String>),
+        name!(reason_class, Option<String>),
+        name!(table_ids, Option<Vec<Uuid>>),
+        name!(zone_id, Option<Uuid>),
+        name!(seats, Option<i32>),
+        name!(score, Option<i64>),
+        name!(alternates, Option<JsonB>),
+        name!(duration_us, i64),
+        name!(diagnostics, Option<JsonB>),
+    ),
+> {
+    let (booking_id, strategy, source) = or_raise(common_args(booking_id, strategy, source, "api"));
+    let result = or_raise(assign::quote(
+        booking_id,
+        &strategy,
+        &source,
+        hold_seconds.unwrap_or(0),
+    ));
+    let reason = result.reason;
+    let row = match &result.run {
+        Some(run) if run.best().is_some() => {
+            let best = &run.outcome.plans[0];
+            let alternates: Vec<_> = run.outcome.plans[1..]
+                .iter()
+                .map(|p| run.plan_json(p))
+                .collect();
+            let mut diagnostics = run.payload();
+            if let Some(obj) = diagnostics.as_object_mut() {
+                obj.insert("held".into(), json!(result.held));
+                obj.insert("score_parts".into(), json!(best.score));
+            }
+            (
+                reason.is_none(),
+                reason.map(|r| r.code().to_string()),
+                reason.map(|r| r.class().to_string()),
+                Some(run.floor.table_uuids(&best.tables)),
+                Some(run.floor.zone_ids[best.zone as usize]),
+                Some(best.seats),
+                Some(best.score.total),
+                Some(JsonB(json!(alternates))),
+                result.duration_us,
+                Some(JsonB(diagnostics)),
+            )
+        }
+        run => (
+            false,
+            reason.map(|r| r.code().to_string()),
+            reason.map(|r| Reason::class(r).to_string()),
+            None,
+            None,
+            None,
+            None,
+            Some(JsonB(json!([]))),
+            result.duration_us,
+            run.as_ref().map(|r| JsonB(r.payload())),
+        ),
+    };
+    TableIterator::once(row)
+}

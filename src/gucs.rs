@@ -1,0 +1,72 @@
+//! Every setting of pg_autoassign, defined once from `_PG_init`.
+
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
+
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TelemetryMode {
+    #[name = c"on"]
+    On,
+    #[name = c"off"]
+    Off,
+    #[name = c"sample"]
+    Sample,
+}
+
+pub static TELEMETRY: GucSetting<TelemetryMode> =
+    GucSetting::<TelemetryMode>::new(TelemetryMode::On);
+pub static TELEMETRY_SAMPLE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.1);
+pub static LOOKAHEAD_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(180);
+pub static CONFIRM_MAX_CONFLICTS: GucSetting<i32> = GucSetting::<i32>::new(3);
+pub static SIMULATED_NOW: GucSetting<Option<std::ffi::CString>> =
+    GucSetting::<Option<std::ffi::CString>>::new(None);
+
+pub fn init() {
+    GucRegistry::define_enum_guc(
+        c"autoassign.telemetry",
+        c"Which planner events are written to autoassign.events.",
+        c"on writes every quote and attempt event, off writes none, sample writes a \
+          fraction (autoassign.telemetry_sample_rate). Summaries and timeouts are always written.",
+        &TELEMETRY,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"autoassign.telemetry_sample_rate",
+        c"Fraction of quote and attempt events written when autoassign.telemetry = sample.",
+        c"",
+        &TELEMETRY_SAMPLE_RATE,
+        0.0,
+        1.0,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"autoassign.lookahead_minutes",
+        c"How far ahead the planner looks at pending bookings to protect scarce tables.",
+        c"0 disables the lookahead.",
+        &LOOKAHEAD_MINUTES,
+        0,
+        24 * 60,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"autoassign.confirm_max_conflicts",
+        c"How many plans autoassign_confirm tries after losing races before it returns conflict.",
+        c"",
+        &CONFIRM_MAX_CONFLICTS,
+        1,
+        20,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"autoassign.simulated_now",
+        c"Replaces now() in pg_autoassign's time decisions (cutoff, holds, sweep). Simulation only.",
+        c"Empty means the real clock. Tests and the simulator set it to replay a day quickly.",
+        &SIMULATED_NOW,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"autoassign".as_ptr()) };
+}

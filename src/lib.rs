@@ -1,0 +1,47 @@
+//! pg_autoassign: assigns restaurant tables to bookings inside PostgreSQL.
+//!
+//! Layout: `planner` (separate pure-Rust crate in src/planner) decides; `postgres/`
+//! loads and writes through SPI; `assign` orchestrates one booking; `api/` is the SQL
+//! surface; `error` maps every failure to a SQLSTATE.
+
+use pgrx::prelude::*;
+
+mod api;
+mod assign;
+mod error;
+mod gucs;
+mod postgres;
+mod reason;
+mod strategy;
+
+::pgrx::pg_module_magic!(name, version);
+
+extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+extension_sql_file!(
+    "../sql/demo/white_horse.sql",
+    name = "demo",
+    requires = ["schema"]
+);
+extension_sql_file!("../sql/api.sql", name = "api_sql", finalize);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    include!("pg_tests.rs");
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

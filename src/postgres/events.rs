@@ -1,0 +1,97 @@
+//! Writes rows to autoassign.events (SPEC §6). Rows live in the caller's transaction
+//! and roll back with it; the shared-memory stats are the rollback-proof record.
+
+use crate::error::Result;
+use crate::gucs::{TelemetryMode, TELEMETRY, TELEMETRY_SAMPLE_RATE};
+use pgrx::prelude::*;
+use pgrx::{JsonB, Uuid};
+use serde_json::Value;
+use std::cell::Cell;
+
+pub const QUOTE: &str = "auto_assign.quote";
+pub const ATTEMPT: &str = "auto_assign.attempt";
+pub const SUMMARY: &str = "auto_assign.summary";
+pub const TIMEOUT: &str = "auto_assign.timeout";
+
+#[derive(Debug, Default)]
+pub struct Event<'a> {
+    pub event_type: &'a str,
+    pub restaurant_id: Option<Uuid>,
+    pub booking_id: Option<Uuid>,
+    pub source: &'a str,
+    pub success: Option<bool>,
+    pub reason: Option<&'a str>,
+    pub duration_us: Option<i64>,
+    pub attempt: Option<i32>,
+    pub strategy: Option<Value>,
+    pub payload: Option<Value>,
+}
+
+thread_local! {
+    static RNG: Cell<u64> = Cell::new(0);
+}
+
+/// xorshift64*: sampling needs speed, not cryptographic quality.
+fn next_unit() -> f64 {
+    RNG.with(|r| {
+        let mut x = r.get();
+        if x == 0 {
+            let pid = unsafe { pgrx::pg_sys::MyProcPid } as u64;
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1);
+            x = (pid << 32) ^ t ^ 0x9E37_79B9_7F4A_7C15;
+        }
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        r.set(x);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+/// Quote and attempt events follow autoassign.telemetry; summaries and timeouts are
+/// always written.
+pub fn telemetry_wanted(event_type: &str) -> bool {
+    if event_type == SUMMARY || event_type == TIMEOUT {
+        return true;
+    }
+    match TELEMETRY.get() {
+        TelemetryMode::On => true,
+        TelemetryMode::Off => false,
+        TelemetryMode::Sample => next_unit() < TELEMETRY_SAMPLE_RATE.get(),
+    }
+}
+
+/// Inserts the event if telemetry wants it. A second summary for a booking is
+/// silently skipped (the unique index is the guarantee); returns whether a row was written.
+pub fn write(ev: Event<'_>) -> Result<bool> {
+    if !telemetry_wanted(ev.event_type) {
+        return Ok(false);
+    }
+    let on_conflict = if ev.event_type == SUMMARY {
+        " ON CONFLICT (booking_id) WHERE event_type = 'auto_assign.summary' DO NOTHING"
+    } else {
+        ""
+    };
+    let query = format!(
+        "INSERT INTO autoassign.events
+            (event_type, restaurant_id, booking_id, source, success, reason, duration_us,
+             attempt, strategy, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){on_conflict} RETURNING id"
+    );
+    let args = [
+        ev.event_type.into(),
+        super::opt_arg(ev.restaurant_id),
+        super::opt_arg(ev.booking_id),
+        ev.source.into(),
+        super::opt_arg(ev.success),
+        super::opt_arg(ev.reason),
+        super::opt_arg(ev.duration_us),
+        super::opt_arg(ev.attempt),
+        super::opt_arg(ev.strategy.map(JsonB)),
+        super::opt_arg(ev.payload.map(JsonB)),
+    ];
+    Spi::connect_mut(|client| Ok(!client.update(query.as_str(), None, &args)?.is_empty()))
+}
