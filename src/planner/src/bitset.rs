@@ -65,6 +65,18 @@ impl BitSet {
         Some(f)
     }
 
+    /// Removes every member below `k`.
+    pub fn clear_below(&mut self, k: usize) {
+        for (i, w) in self.words.iter_mut().enumerate() {
+            let lo = i * 64;
+            if k >= lo + 64 {
+                *w = 0;
+            } else if k > lo {
+                *w &= !0u64 << (k - lo);
+            }
+        }
+    }
+
     /// `self |= other`.
     pub fn union_with(&mut self, other: &BitSet) {
         for (a, b) in self.words.iter_mut().zip(other.words.iter()) {
@@ -174,6 +186,13 @@ mod tests {
         m.union_masked(&all, &a, &b); // b minus a
         assert_eq!(m.iter().collect::<Vec<_>>(), vec![4]);
         assert_eq!(m.first(), Some(4));
+        let mut c = a.clone();
+        c.clear_below(3);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![3, 70, 99]);
+        c.clear_below(71);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![99]);
+        c.clear_below(1000);
+        assert!(c.is_empty());
     }
 
     #[test]

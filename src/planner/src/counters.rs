@@ -23,6 +23,8 @@ pub struct Counters {
     pub cut_upper_bound: u64,
     pub cut_overage: u64,
     pub cut_valid_superset: u64,
+    /// Subtrees (and zones) cut because no plan in them could make the kept list.
+    pub cut_score_bound: u64,
     /// Valid (minimal) plans found, single and multi.
     pub plans_found: u64,
     /// Candidate plans that got a lookahead evaluation.

@@ -6,6 +6,8 @@
 //! ascending local order. Local order is capacity descending (ties by table
 //! index), which makes the upper-bound cut a prefix-sum lookup.
 
+use std::cell::Cell;
+
 use smallvec::SmallVec;
 
 use crate::bitset::BitSet;
@@ -37,6 +39,19 @@ pub(crate) struct SearchStats {
     pub cut_upper_bound: u64,
     pub cut_overage: u64,
     pub cut_valid_superset: u64,
+    pub cut_score_bound: u64,
+}
+
+/// Score branch-and-bound: a subtree is cut when even its best conceivable plan
+/// scores worse than `threshold` (the worst kept plan once the list is full).
+/// Only valid with non-negative waste, tables and priority weights.
+#[derive(Clone, Copy)]
+pub(crate) struct ScoreCut<'a> {
+    pub tables_w: i64,
+    pub priority_w: i64,
+    /// The zone-miss term, constant within a zone.
+    pub zone_term: i64,
+    pub threshold: &'a Cell<i64>,
 }
 
 /// Search parameters shared by the zone searches of one request.
@@ -57,6 +72,9 @@ pub(crate) struct ZoneSearch {
     /// prefix[i] = cap[0] + .. + cap[i-1]
     prefix: Vec<i64>,
     adj: Vec<BitSet>,
+    prio: Vec<i64>,
+    /// max(0, largest priority among the candidates)
+    max_prio: i64,
     b: Bounds,
 }
 
@@ -64,6 +82,7 @@ struct Walk<'a, 'b> {
     ticker: &'a mut Ticker<'b>,
     stats: &'a mut SearchStats,
     visit: &'a mut dyn FnMut(&TableSet, i64) -> Visit,
+    score: Option<ScoreCut<'a>>,
     set: SmallVec<[usize; 6]>,
     stopped: bool,
 }
@@ -75,6 +94,7 @@ impl ZoneSearch {
             .iter()
             .filter_map(|&g| floor.table(g as usize).map(|t| (i64::from(t.capacity), g)))
             .collect();
+        let prio_of = |g: u32| floor.table(g as usize).map_or(0, |t| i64::from(t.priority));
         order.sort_unstable_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
         let glob: Vec<u32> = order.iter().map(|x| x.1).collect();
         let cap: Vec<i64> = order.iter().map(|x| x.0).collect();
@@ -86,6 +106,8 @@ impl ZoneSearch {
             prefix.push(acc);
         }
         let n = glob.len();
+        let prio: Vec<i64> = glob.iter().map(|&g| prio_of(g)).collect();
+        let max_prio = prio.iter().copied().max().unwrap_or(0).max(0);
         let adj = if b.adjacency {
             let mut pos: Vec<(u32, usize)> = glob.iter().copied().zip(0..n).collect();
             pos.sort_unstable();
@@ -110,8 +132,40 @@ impl ZoneSearch {
             cap,
             prefix,
             adj,
+            prio,
+            max_prio,
             b,
         }
+    }
+
+    /// Lower bound of the score of any plan in this zone (at least two tables).
+    pub(crate) fn zone_score_floor(&self, sc: &ScoreCut<'_>) -> i64 {
+        self.node_score_floor(sc, 1, 0)
+    }
+
+    /// Lower bound of the score of any plan extending a set of `size` tables with
+    /// priority sum `prio` by at least one more table.
+    fn node_score_floor(&self, sc: &ScoreCut<'_>, size: usize, prio: i64) -> i64 {
+        let r = self.b.max_tables.saturating_sub(size) as i64;
+        let best_prio = prio.saturating_add(self.max_prio.saturating_mul(r));
+        sc.zone_term
+            .saturating_add(sc.tables_w.saturating_mul(size as i64))
+            .saturating_sub(sc.priority_w.saturating_mul(best_prio))
+    }
+
+    /// True (and counted) when no extension of the current set can make the list.
+    fn score_cut(&self, w: &mut Walk<'_, '_>) -> bool {
+        let Some(sc) = w.score else { return false };
+        let prio: i64 = w
+            .set
+            .iter()
+            .map(|&i| self.prio.get(i).copied().unwrap_or(0))
+            .sum();
+        if self.node_score_floor(&sc, w.set.len(), prio) > sc.threshold.get() {
+            w.stats.cut_score_bound += 1;
+            return true;
+        }
+        false
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -134,6 +188,61 @@ impl ZoneSearch {
         self.prefix_at(lo.saturating_add(r)) - self.prefix_at(lo)
     }
 
+    /// First local index whose capacity is at most `room` (capacities descend).
+    fn first_fitting(&self, room: i64) -> usize {
+        self.cap.partition_point(|&c| c > room)
+    }
+
+    /// Pruned mode, before descending from a node with `sum` seats and `size`
+    /// tables: drops extension candidates that would overshoot the limit, then
+    /// bounds the seats reachable with the remaining `max_tables - size` tables
+    /// (only vertices reachable from `ext` outside `nbhd` can still be added).
+    /// Returns false when the subtree cannot reach the party.
+    fn prepare_child(
+        &self,
+        w: &mut Walk<'_, '_>,
+        sum: i64,
+        size: usize,
+        ext: &mut BitSet,
+        nbhd: &BitSet,
+        allowed: &BitSet,
+    ) -> bool {
+        let fit = self.first_fitting(self.b.limit - sum);
+        let before = ext.count();
+        ext.clear_below(fit);
+        w.stats.cut_overage += (before - ext.count()) as u64;
+        let r = self.b.max_tables.saturating_sub(size);
+        if ext.is_empty() || r == 0 {
+            return false;
+        }
+        let mut pool = ext.clone();
+        let mut frontier = ext.clone();
+        for _ in 1..r {
+            let mut next = BitSet::new(self.glob.len());
+            for v in frontier.iter() {
+                if let Some(nv) = self.adj.get(v) {
+                    next.union_with(nv);
+                }
+            }
+            next.intersect_with(allowed);
+            next.difference_with(nbhd);
+            next.difference_with(&pool);
+            next.clear_below(fit);
+            if next.is_empty() {
+                break;
+            }
+            pool.union_with(&next);
+            frontier = next;
+        }
+        // Capacities descend with the local index: the first r members are the largest.
+        let best: i64 = pool.iter().take(r).map(|i| self.cap_of(i)).sum();
+        if sum.saturating_add(best) < self.b.party {
+            w.stats.cut_upper_bound += 1;
+            return false;
+        }
+        true
+    }
+
     fn cap_of(&self, i: usize) -> i64 {
         self.cap.get(i).copied().unwrap_or(0)
     }
@@ -141,11 +250,12 @@ impl ZoneSearch {
     /// Visits every candidate set of 2..=max_tables tables whose seats are within
     /// `[party, limit]` (connected when `adjacency`). With `prune`, sets that are
     /// strict supersets of an in-range set along the search path are skipped.
-    pub(crate) fn run(
+    pub(crate) fn run<'a>(
         &self,
-        ticker: &mut Ticker<'_>,
-        stats: &mut SearchStats,
-        visit: &mut dyn FnMut(&TableSet, i64) -> Visit,
+        ticker: &'a mut Ticker<'_>,
+        stats: &'a mut SearchStats,
+        score: Option<ScoreCut<'a>>,
+        visit: &'a mut dyn FnMut(&TableSet, i64) -> Visit,
     ) -> Finish {
         if self.b.max_tables < 2 || self.glob.len() < 2 {
             return Finish::Done;
@@ -154,6 +264,7 @@ impl ZoneSearch {
             ticker,
             stats,
             visit,
+            score: score.filter(|_| self.b.prune),
             set: SmallVec::new(),
             stopped: false,
         };
@@ -240,8 +351,14 @@ impl ZoneSearch {
             ext.intersect_with(&allowed);
             let mut nbhd = nv.clone();
             nbhd.insert(v);
+            if self.b.prune && !self.prepare_child(w, c, 1, &mut ext, &nbhd, &allowed) {
+                continue;
+            }
             w.set.clear();
             w.set.push(v);
+            if self.score_cut(w) {
+                continue;
+            }
             if !self.esu(w, c, ext, &nbhd, &allowed, v) {
                 return false;
             }
@@ -270,13 +387,16 @@ impl ZoneSearch {
             if in_range {
                 ok = self.report(w, s2);
             }
-            if ok && extend {
+            if ok && extend && !self.score_cut(w) {
                 if let Some(nx) = self.adj.get(x) {
                     let mut ext2 = ext.clone();
                     ext2.union_masked(nx, nbhd, allowed);
                     let mut nb2 = nbhd.clone();
                     nb2.union_with(nx);
-                    ok = self.esu(w, s2, ext2, &nb2, allowed, root);
+                    let size = w.set.len();
+                    if !self.b.prune || self.prepare_child(w, s2, size, &mut ext2, &nb2, allowed) {
+                        ok = self.esu(w, s2, ext2, &nb2, allowed, root);
+                    }
                 }
             }
             w.set.pop();
@@ -288,6 +408,16 @@ impl ZoneSearch {
     }
 
     fn combos(&self, w: &mut Walk<'_, '_>, start: usize, sum: i64) -> bool {
+        let start = if self.b.prune {
+            // Capacities descend: skip the tables that would overshoot the limit.
+            let fit = self.first_fitting(self.b.limit - sum).min(self.glob.len());
+            if fit > start {
+                w.stats.cut_overage += (fit - start) as u64;
+            }
+            start.max(fit)
+        } else {
+            start
+        };
         for i in start..self.glob.len() {
             if !w.ticker.tick() {
                 return false;
@@ -318,7 +448,7 @@ impl ZoneSearch {
             if in_range {
                 ok = self.report(w, s2);
             }
-            if ok && extend {
+            if ok && extend && !self.score_cut(w) {
                 ok = self.combos(w, i + 1, s2);
             }
             w.set.pop();
@@ -361,7 +491,7 @@ mod tests {
         let mut ticker = Ticker::new(&mut hook, None);
         let mut stats = SearchStats::default();
         let mut out = Vec::new();
-        let fin = zs.run(&mut ticker, &mut stats, &mut |s, _| {
+        let fin = zs.run(&mut ticker, &mut stats, None, &mut |s, _| {
             out.push(s.to_vec());
             Visit::Continue
         });

@@ -46,7 +46,10 @@
 //!
 //! Per zone, connected sets are enumerated with ESU (each set exactly once) and
 //! branch-and-bound: overage cut, upper-bound cut, valid-superset cut, and zone
-//! pruning on the seats of the `max_tables` largest free combinable tables.
+//! pruning on the seats of the `max_tables` largest free combinable tables, and
+//! a score bound (a subtree whose best conceivable score is worse than the
+//! worst kept plan is skipped; only with non-negative waste/tables/priority
+//! weights).
 //! `knobs.exhaustive` turns every cut off and filters at the end; it returns the
 //! same plans, only slower.
 //!

@@ -59,7 +59,7 @@ fn first_plan(
         return Ok(None);
     }
     let mut found = None;
-    let fin = zs.run(ticker, stats, &mut |s, _| {
+    let fin = zs.run(ticker, stats, None, &mut |s, _| {
         found = Some(s.clone());
         Visit::Stop
     });

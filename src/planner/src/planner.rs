@@ -3,7 +3,7 @@
 
 use crate::capacity::busy_mask;
 use crate::counters::{Counters, Stage};
-use crate::enumerate::{Bounds, Finish, SearchStats, Visit, ZoneSearch};
+use crate::enumerate::{Bounds, Finish, ScoreCut, SearchStats, Visit, ZoneSearch};
 use crate::floor::Floor;
 use crate::lookahead::{Lookahead, TOP_K};
 use crate::outcome::{Outcome, Plan, Reason};
@@ -18,6 +18,7 @@ fn add_stats(c: &mut Counters, s: &SearchStats) {
     c.cut_upper_bound = c.cut_upper_bound.saturating_add(s.cut_upper_bound);
     c.cut_overage = c.cut_overage.saturating_add(s.cut_overage);
     c.cut_valid_superset = c.cut_valid_superset.saturating_add(s.cut_valid_superset);
+    c.cut_score_bound = c.cut_score_bound.saturating_add(s.cut_score_bound);
 }
 
 /// Plans `req` on `floor` given the `busy` intervals and the `pending` bookings
@@ -139,6 +140,9 @@ pub fn plan(
     let mut stats = SearchStats::default();
     let mut multi_found = 0u64;
     let mut timed = false;
+    let w = &k.weights;
+    let score_bound_ok = !k.exhaustive && w.waste >= 0 && w.tables >= 0 && w.priority >= 0;
+    let threshold = std::cell::Cell::new(top.threshold());
     if k.max_tables >= 2 {
         let zones: Vec<u32> = match k.zone_restrict {
             Some(z) => vec![z],
@@ -168,18 +172,29 @@ pub fn plan(
                 c.zones_pruned_capacity += 1;
                 continue;
             }
+            let score_cut = score_bound_ok.then(|| ScoreCut {
+                tables_w: w.tables,
+                priority_w: w.priority,
+                zone_term: if req.requested_zone.is_some_and(|r| r != z) {
+                    w.zone
+                } else {
+                    0
+                },
+                threshold: &threshold,
+            });
+            if let Some(sc) = &score_cut {
+                if zs.zone_score_floor(sc) > threshold.get() {
+                    stats.cut_score_bound += 1;
+                    continue;
+                }
+            }
             c.zones_considered += 1;
             let is_single = |t: u32| single_ok.get(t as usize).copied().unwrap_or(false);
-            let fin = zs.run(&mut ticker, &mut stats, &mut |set, seats| {
+            let fin = zs.run(&mut ticker, &mut stats, score_cut, &mut |set, seats| {
                 if is_minimal(floor, set, seats, party, k.require_adjacency, &is_single) {
                     multi_found += 1;
-                    top.insert(make_plan(
-                        floor,
-                        set,
-                        req.party,
-                        req.requested_zone,
-                        &k.weights,
-                    ));
+                    top.insert(make_plan(floor, set, req.party, req.requested_zone, w));
+                    threshold.set(top.threshold());
                 }
                 Visit::Continue
             });
@@ -210,14 +225,16 @@ pub fn plan(
         stats
             .cut_upper_bound
             .saturating_add(stats.cut_overage)
-            .saturating_add(stats.cut_valid_superset),
+            .saturating_add(stats.cut_valid_superset)
+            .saturating_add(stats.cut_score_bound),
         format!(
-            "{} table sets visited{}; cuts: upper bound {}, overage {}, valid superset {}",
+            "{} table sets visited{}; cuts: upper bound {}, overage {}, valid superset {}, score bound {}",
             stats.tried,
             if k.exhaustive { " (exhaustive)" } else { "" },
             stats.cut_upper_bound,
             stats.cut_overage,
-            stats.cut_valid_superset
+            stats.cut_valid_superset,
+            stats.cut_score_bound
         ),
     ));
     let mut plans = top.into_vec();

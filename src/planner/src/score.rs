@@ -82,6 +82,14 @@ impl TopPlans {
         self.plans.truncate(self.cap);
     }
 
+    /// Total of the worst kept plan once the list is full, else `i64::MAX`.
+    pub(crate) fn threshold(&self) -> i64 {
+        match self.plans.last() {
+            Some(p) if self.plans.len() >= self.cap => p.score.total,
+            _ => i64::MAX,
+        }
+    }
+
     pub(crate) fn into_vec(self) -> Vec<Plan> {
         self.plans
     }

@@ -179,7 +179,7 @@ proptest! {
         let got_list: Vec<(Vec<u32>, i64)> =
             got.plans.iter().map(|p| (p.tables.to_vec(), p.score.total)).collect();
         prop_assert_eq!(&got_list, &want_list);
-        prop_assert_eq!(got.counters.plans_found as usize, want.minimal.len());
+        prop_assert!(got.counters.plans_found as usize <= want.minimal.len());
         // reasons
         if got.plans.is_empty() {
             prop_assert_eq!(got.reason, Some(expected_reason(&f, &c)));
@@ -192,6 +192,7 @@ proptest! {
         let gx = plan(&f, &c.busy, &ex, &[], &mut || {});
         prop_assert_eq!(&gx.plans, &got.plans);
         prop_assert_eq!(gx.reason, got.reason);
+        prop_assert_eq!(gx.counters.plans_found as usize, want.minimal.len());
         prop_assert!(gx.counters.combinations_tried >= got.counters.combinations_tried);
     }
 }
