@@ -267,19 +267,36 @@ pub const WHITE_HORSE_CAPS: [&[i32]; 5] = [
     &[2, 4, 4, 6, 6, 8],
 ];
 
-/// The White Horse demo floor: two tables are adjacent iff they share a zone and
-/// their capacities differ by at most 2.
+/// The White Horse demo floor, exactly as `sql/demo/white_horse.sql` seeds it:
+/// each zone's tables stand in a row in capacity order, and two tables are
+/// adjacent iff they share a zone, their capacities differ by at most 2 and they
+/// stand at most 3 places apart (79 edges; 91 without the distance rule).
 pub fn white_horse() -> Result<Floor, FloorError> {
+    white_horse_with(Some(3))
+}
+
+/// White Horse with a custom placement distance (`None`: no distance rule).
+pub fn white_horse_with(max_distance: Option<usize>) -> Result<Floor, FloorError> {
     let mut tables = Vec::new();
+    let mut place = Vec::new();
     for (z, caps) in WHITE_HORSE_CAPS.iter().enumerate() {
-        for &c in caps.iter() {
+        for (i, &c) in caps.iter().enumerate() {
             tables.push(demo_table(z as u32, c));
+            place.push(i);
         }
     }
     let mut edges = Vec::new();
     for (a, ta) in tables.iter().enumerate() {
         for (b, tb) in tables.iter().enumerate().skip(a + 1) {
-            if ta.zone == tb.zone && (ta.capacity - tb.capacity).abs() <= 2 {
+            let dist = place
+                .get(b)
+                .copied()
+                .unwrap_or(0)
+                .abs_diff(place.get(a).copied().unwrap_or(0));
+            if ta.zone == tb.zone
+                && (ta.capacity - tb.capacity).abs() <= 2
+                && max_distance.is_none_or(|d| dist <= d)
+            {
                 edges.push((a as u32, b as u32));
             }
         }

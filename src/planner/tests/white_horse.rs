@@ -22,8 +22,14 @@ fn demo_floor_shape() {
         .map(|z| f.tables().iter().filter(|t| t.zone == z).count())
         .collect();
     assert_eq!(per_zone, vec![12, 8, 8, 6, 6]);
-    // "same zone and |capacity difference| <= 2" gives 34 + 24 + 16 + 7 + 10 edges.
-    assert_eq!(f.edge_count(), 91);
+    // Same zone, |capacity difference| <= 2, at most 3 places apart (as the SQL seed).
+    assert_eq!(f.edge_count(), 79);
+    // Without the distance rule: 34 + 24 + 16 + 7 + 10.
+    let loose = match testkit::white_horse_with(None) {
+        Ok(f) => f,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(loose.edge_count(), 91);
     let min_parties: Vec<i32> = f.tables().iter().take(12).map(|t| t.min_party).collect();
     assert_eq!(min_parties, vec![1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 5, 5]);
 }
