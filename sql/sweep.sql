@@ -1,0 +1,295 @@
+-- Retry sweep (SPEC §8): a queue row per pending booking, a policy per reason class,
+-- wake-ups when capacity frees, and autoassign_sweep() that confirms due bookings
+-- through the same autoassign_confirm the API uses (source 'job').
+
+CREATE TABLE retry_policy (
+    class text PRIMARY KEY CHECK (class IN ('hard', 'capacity', 'transient')),
+    max_attempts int NOT NULL CHECK (max_attempts >= 0),
+    base_delay interval NOT NULL,
+    max_delay interval NOT NULL,
+    jitter float8 NOT NULL DEFAULT 0.2 CHECK (jitter >= 0 AND jitter <= 1),
+    -- after a timeout, the next attempt may allow one more table (recorded in events)
+    relax_after_timeout bool NOT NULL DEFAULT false
+);
+INSERT INTO retry_policy (class, max_attempts, base_delay, max_delay, jitter, relax_after_timeout) VALUES
+    ('hard', 0, '0', '0', 0, false),
+    -- lost races and timeouts clear up quickly: retry soon, back off, stop after 5
+    ('transient', 5, '10 seconds', '5 minutes', 0.2, true),
+    -- no capacity: wait for a wake-up (cancel, shorter stay, floor edit); the timer is
+    -- only a slow backstop
+    ('capacity', 4, '30 minutes', '2 hours', 0.1, false);
+SELECT pg_catalog.pg_extension_config_dump('retry_policy', '');
+
+CREATE TABLE retry_queue (
+    booking_id uuid PRIMARY KEY,
+    restaurant_id uuid NOT NULL,
+    start_at timestamptz NOT NULL,
+    attempts_hard int NOT NULL DEFAULT 0,
+    attempts_transient int NOT NULL DEFAULT 0,
+    attempts_capacity int NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL,
+    last_reason text,
+    last_class text CHECK (last_class IN ('hard', 'capacity', 'transient')),
+    wake bool NOT NULL DEFAULT false,
+    enqueued_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX retry_queue_due ON retry_queue (next_attempt_at, start_at);
+CREATE INDEX retry_queue_woken ON retry_queue (start_at) WHERE wake;
+CREATE INDEX retry_queue_restaurant ON retry_queue (restaurant_id, start_at);
+
+-- Seconds to wait before attempt n+1 of a class: base * 2^(n-1), capped, with jitter.
+CREATE FUNCTION retry_delay(p_class text, p_attempts int) RETURNS interval
+LANGUAGE sql VOLATILE AS $$
+    SELECT least(p.max_delay, p.base_delay * power(2, greatest(p_attempts - 1, 0)))
+           * (1 + p.jitter * (random() * 2 - 1))
+      FROM autoassign.retry_policy p WHERE p.class = p_class
+$$;
+
+-- A new pending booking is queued in its own transaction. The first sweep attempt
+-- waits a little: the inline confirm usually settles it first.
+CREATE FUNCTION retry_enqueue() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.status = 'pending' THEN
+        INSERT INTO autoassign.retry_queue (booking_id, restaurant_id, start_at, next_attempt_at)
+        VALUES (NEW.id, NEW.restaurant_id, NEW.start_at, autoassign.clock_now() + interval '30 seconds')
+        ON CONFLICT (booking_id) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bookings_retry_enqueue AFTER INSERT ON bookings
+    FOR EACH ROW EXECUTE FUNCTION retry_enqueue();
+
+-- A booking that leaves pending leaves the queue; a confirmed booking whose stay changes
+-- moves its allocations with it (a shorter stay frees capacity, which wakes others).
+CREATE FUNCTION booking_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.status <> 'pending' THEN
+        DELETE FROM autoassign.retry_queue WHERE booking_id = NEW.id;
+    ELSE
+        UPDATE autoassign.retry_queue SET start_at = NEW.start_at
+         WHERE booking_id = NEW.id AND start_at IS DISTINCT FROM NEW.start_at;
+    END IF;
+    IF NEW.status = 'confirmed' AND (NEW.start_at, NEW.end_at) IS DISTINCT FROM (OLD.start_at, OLD.end_at) THEN
+        UPDATE autoassign.allocations a SET during = autoassign.stay_range(NEW, r)
+          FROM autoassign.restaurants r
+         WHERE a.booking_id = NEW.id AND r.id = NEW.restaurant_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bookings_changed AFTER UPDATE OF status, start_at, end_at ON bookings
+    FOR EACH ROW EXECUTE FUNCTION booking_changed();
+
+-- Freed capacity wakes exactly the queued capacity-class bookings of the same
+-- restaurant whose stay overlaps the freed window.
+CREATE FUNCTION wake_overlapping(p_restaurant uuid, p_freed tstzrange) RETURNS int
+LANGUAGE sql VOLATILE AS $$
+    WITH woken AS (
+        UPDATE autoassign.retry_queue q
+           SET wake = true, updated_at = now()
+          FROM autoassign.bookings b, autoassign.restaurants r
+         WHERE q.restaurant_id = p_restaurant
+           AND q.last_class = 'capacity' AND NOT q.wake
+           AND b.id = q.booking_id AND r.id = b.restaurant_id
+           AND autoassign.stay_range(b, r) && p_freed
+        RETURNING 1)
+    SELECT count(*)::int FROM woken
+$$;
+
+CREATE FUNCTION allocations_freed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- a deleted allocation frees its window; a shrunk one frees what it gave up
+    IF TG_OP = 'DELETE' OR NOT (NEW.during @> OLD.during) THEN
+        PERFORM autoassign.wake_overlapping(OLD.restaurant_id, OLD.during);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER allocations_freed AFTER DELETE OR UPDATE OF during ON allocations
+    FOR EACH ROW EXECUTE FUNCTION allocations_freed();
+
+-- A floor edit can change what fits at any time: wake every capacity-class booking.
+CREATE FUNCTION floor_changed_wake() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE autoassign.retry_queue SET wake = true, updated_at = now()
+     WHERE restaurant_id = coalesce(NEW.restaurant_id, OLD.restaurant_id)
+       AND last_class = 'capacity' AND NOT wake;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tables_wake AFTER INSERT OR UPDATE OR DELETE ON tables
+    FOR EACH ROW EXECUTE FUNCTION floor_changed_wake();
+CREATE TRIGGER table_adjacency_wake AFTER INSERT OR UPDATE OR DELETE ON table_adjacency
+    FOR EACH ROW EXECUTE FUNCTION floor_changed_wake();
+
+-- Called by every failed confirm (inline, api, job, ops): counts the attempt against
+-- its class and schedules the next one. Hard reasons are due at once so the sweep can
+-- write their summary without re-planning.
+CREATE FUNCTION retry_after_failure(p_booking uuid, p_reason text, p_class text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n int;
+BEGIN
+    INSERT INTO autoassign.retry_queue AS q (booking_id, restaurant_id, start_at, next_attempt_at)
+    SELECT b.id, b.restaurant_id, b.start_at, autoassign.clock_now()
+      FROM autoassign.bookings b WHERE b.id = p_booking AND b.status = 'pending'
+    ON CONFLICT (booking_id) DO NOTHING;
+
+    UPDATE autoassign.retry_queue q SET
+        attempts_hard = attempts_hard + (p_class = 'hard')::int,
+        attempts_transient = attempts_transient + (p_class = 'transient')::int,
+        attempts_capacity = attempts_capacity + (p_class = 'capacity')::int,
+        last_reason = p_reason,
+        last_class = p_class,
+        wake = false,
+        updated_at = now()
+     WHERE q.booking_id = p_booking
+    RETURNING CASE p_class WHEN 'hard' THEN attempts_hard
+                           WHEN 'transient' THEN attempts_transient
+                           ELSE attempts_capacity END INTO n;
+    IF n IS NOT NULL THEN
+        UPDATE autoassign.retry_queue
+           SET next_attempt_at = autoassign.clock_now()
+                + CASE WHEN p_class = 'hard' THEN interval '0' ELSE autoassign.retry_delay(p_class, n) END
+         WHERE booking_id = p_booking;
+    END IF;
+END $$;
+
+-- One pass of the retry policy. Takes due or woken bookings with SKIP LOCKED, earliest
+-- service first, so concurrent sweeps never process the same booking. All of it runs
+-- in the caller's transaction: a sweep killed half-way leaves nothing behind.
+CREATE FUNCTION autoassign_sweep(
+    max_bookings int DEFAULT 200,
+    time_budget_ms int DEFAULT 2000,
+    now timestamptz DEFAULT NULL
+) RETURNS TABLE (processed int, confirmed int, deferred int, gave_up int, cutoff int)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    started timestamptz := clock_timestamp();
+    q record;
+    b record;
+    p record;
+    c record;
+    strat jsonb;
+    attempts int;
+    outcome text;
+BEGIN
+    IF max_bookings IS NULL OR time_budget_ms IS NULL THEN
+        RAISE EXCEPTION 'max_bookings and time_budget_ms must not be NULL'
+            USING ERRCODE = '22004', HINT = 'Omit them to use the defaults (200, 2000).';
+    END IF;
+    IF max_bookings < 1 OR time_budget_ms < 1 THEN
+        RAISE EXCEPTION 'max_bookings and time_budget_ms must be positive'
+            USING ERRCODE = '22023', HINT = 'For example autoassign_sweep(100, 1000).';
+    END IF;
+    IF now IS NOT NULL THEN
+        -- simulated time for this transaction (tests and the simulator)
+        PERFORM set_config('autoassign.simulated_now', now::text, true);
+    END IF;
+    processed := 0; confirmed := 0; deferred := 0; gave_up := 0; cutoff := 0;
+
+    WHILE processed < max_bookings
+          AND clock_timestamp() - started < make_interval(secs => time_budget_ms / 1000.0) LOOP
+        SELECT * INTO q FROM autoassign.retry_queue rq
+         WHERE rq.next_attempt_at <= autoassign.clock_now() OR rq.wake
+         ORDER BY rq.start_at, rq.booking_id
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED;
+        EXIT WHEN NOT FOUND;
+        processed := processed + 1;
+
+        SELECT bk.status, bk.start_at, r.cutoff_minutes, bk.auto_assign_last_result AS last
+          INTO b
+          FROM autoassign.bookings bk JOIN autoassign.restaurants r ON r.id = bk.restaurant_id
+         WHERE bk.id = q.booking_id;
+        IF NOT FOUND OR b.status <> 'pending' THEN
+            DELETE FROM autoassign.retry_queue WHERE booking_id = q.booking_id;
+            CONTINUE;
+        END IF;
+
+        outcome := NULL;
+        IF b.start_at - make_interval(mins => b.cutoff_minutes) <= autoassign.clock_now() THEN
+            outcome := 'cutoff';
+        ELSIF q.last_class = 'hard' THEN
+            -- the inline call already proved it hopeless: no planner run
+            outcome := 'gave_up';
+        END IF;
+
+        IF outcome IS NULL THEN
+            strat := '{}';
+            IF q.last_reason = 'timeout' AND (SELECT relax_after_timeout FROM autoassign.retry_policy WHERE class = 'transient') THEN
+                strat := jsonb_build_object('max_tables',
+                    least(6, coalesce((b.last->'strategy'->>'max_tables')::int, 3) + 1));
+            END IF;
+            SELECT * INTO c FROM autoassign.autoassign_confirm(q.booking_id, strat, 'job');
+            IF c.ok THEN
+                confirmed := confirmed + 1;
+                CONTINUE; -- the status trigger removed the queue row
+            END IF;
+            -- the failed confirm already counted the attempt (retry_after_failure)
+            SELECT * INTO q FROM autoassign.retry_queue WHERE booking_id = q.booking_id;
+            IF NOT FOUND THEN
+                CONTINUE;
+            END IF;
+            SELECT * INTO p FROM autoassign.retry_policy WHERE class = q.last_class;
+            attempts := CASE q.last_class WHEN 'hard' THEN q.attempts_hard
+                                          WHEN 'transient' THEN q.attempts_transient
+                                          ELSE q.attempts_capacity END;
+            IF q.last_class = 'hard' OR attempts >= p.max_attempts THEN
+                outcome := 'gave_up';
+            ELSE
+                deferred := deferred + 1;
+                CONTINUE;
+            END IF;
+        END IF;
+
+        -- the booking's one summary: it gave up or ran out of time
+        INSERT INTO autoassign.events (event_type, restaurant_id, booking_id, source, success, reason, attempt, payload)
+        VALUES ('auto_assign.summary', q.restaurant_id, q.booking_id, 'job', false, outcome,
+                q.attempts_hard + q.attempts_transient + q.attempts_capacity,
+                jsonb_build_object('outcome', outcome, 'final_reason', q.last_reason,
+                                   'final_class', q.last_class,
+                                   'attempts', jsonb_build_object('hard', q.attempts_hard,
+                                        'transient', q.attempts_transient, 'capacity', q.attempts_capacity)))
+        ON CONFLICT (booking_id) WHERE event_type = 'auto_assign.summary' DO NOTHING;
+        DELETE FROM autoassign.retry_queue WHERE booking_id = q.booking_id;
+        IF outcome = 'cutoff' THEN cutoff := cutoff + 1; ELSE gave_up := gave_up + 1; END IF;
+    END LOOP;
+    RETURN NEXT;
+END $$;
+
+COMMENT ON FUNCTION autoassign_sweep(int, int, timestamptz) IS
+    'One pass of the retry policy: confirms due or woken pending bookings (source job), writes gave_up/cutoff summaries.';
+
+-- pg_cron registration. pg_cron is optional: without it, call autoassign_sweep() from
+-- any scheduler.
+CREATE FUNCTION autoassign_schedule_sweep(schedule text DEFAULT '* * * * *') RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database'
+            USING ERRCODE = '42704',
+                  HINT = 'Install postgresql-15-cron, add pg_cron to shared_preload_libraries, '
+                      || 'restart, then CREATE EXTENSION pg_cron; or call autoassign.autoassign_sweep() from any scheduler.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'pg_autoassign_sweep', schedule, 'SELECT * FROM autoassign.autoassign_sweep()';
+    RETURN job;
+END $$;
+
+CREATE FUNCTION autoassign_unschedule_sweep() RETURNS bool
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    done bool := false;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        EXECUTE 'SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1' INTO done
+            USING 'pg_autoassign_sweep';
+    END IF;
+    RETURN coalesce(done, false);
+END $$;

@@ -1,0 +1,104 @@
+//! Shared helpers for the integration tests. They need a running server with
+//! pg_autoassign installed: scripts/test.sh starts one and sets PGAA_TEST_DSN.
+#![allow(dead_code)]
+
+use postgres::{Client, NoTls};
+use std::sync::Once;
+
+pub fn dsn() -> String {
+    std::env::var("PGAA_TEST_DSN")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=54329 user=postgres dbname=pg_autoassign".into())
+}
+
+pub fn connect() -> Client {
+    match Client::connect(&dsn(), NoTls) {
+        Ok(c) => c,
+        Err(e) => panic!("cannot connect to {} (run scripts/test.sh): {e}", dsn()),
+    }
+}
+
+static INSTALL: Once = Once::new();
+
+/// Installs a fresh copy of the extension once per test binary.
+pub fn setup() -> Client {
+    INSTALL.call_once(|| {
+        let mut c = connect();
+        c.batch_execute(
+            "SET client_min_messages = warning;
+             DROP EXTENSION IF EXISTS pg_autoassign CASCADE;
+             CREATE EXTENSION pg_autoassign CASCADE;",
+        )
+        .expect("install pg_autoassign");
+    });
+    connect()
+}
+
+/// A restaurant with one zone of `capacities` tables, all adjacent in a chain.
+/// Returns (restaurant_id, table ids in order).
+pub fn small_floor(c: &mut Client, capacities: &[i32]) -> (uuid_str::Id, Vec<uuid_str::Id>) {
+    let rid: uuid_str::Id = c
+        .query_one("INSERT INTO autoassign.restaurants (name) VALUES ('test') RETURNING id::text", &[])
+        .expect("restaurant")
+        .get(0);
+    let zid: String = c
+        .query_one(
+            "INSERT INTO autoassign.zones (restaurant_id, name) VALUES ($1::text::uuid, 'z') RETURNING id::text",
+            &[&rid],
+        )
+        .expect("zone")
+        .get(0);
+    let mut tables = Vec::new();
+    for (i, cap) in capacities.iter().enumerate() {
+        let tid: String = c
+            .query_one(
+                "INSERT INTO autoassign.tables (restaurant_id, zone_id, name, capacity)
+                 VALUES ($1::text::uuid, $2::text::uuid, $3, $4) RETURNING id::text",
+                &[&rid, &zid, &format!("T{i}"), cap],
+            )
+            .expect("table")
+            .get(0);
+        if let Some(prev) = tables.last() {
+            c.execute(
+                "INSERT INTO autoassign.table_adjacency VALUES ($1::text::uuid, $2::text::uuid, $3::text::uuid)",
+                &[&rid, prev, &tid],
+            )
+            .expect("edge");
+        }
+        tables.push(tid);
+    }
+    (rid, tables)
+}
+
+/// Inserts a pending booking; times are offsets in minutes from 2030-06-01 18:00 UTC.
+pub fn booking(c: &mut Client, rid: &str, party: i32, start_min: i32, minutes: i32) -> String {
+    c.query_one(
+        "INSERT INTO autoassign.bookings (restaurant_id, party_size, start_at, end_at)
+         VALUES ($1::text::uuid, $2,
+                 '2030-06-01 18:00+00'::timestamptz + make_interval(mins => $3),
+                 '2030-06-01 18:00+00'::timestamptz + make_interval(mins => $3 + $4))
+         RETURNING id::text",
+        &[&rid, &party, &start_min, &minutes],
+    )
+    .expect("booking")
+    .get(0)
+}
+
+pub mod uuid_str {
+    /// uuids travel as text in these tests (no extra client features needed).
+    pub type Id = String;
+}
+
+/// (ok, reason, table ids as text) of autoassign_confirm.
+pub fn confirm(c: &mut Client, booking: &str, source: &str) -> (bool, Option<String>, Vec<String>) {
+    let row = c
+        .query_one(
+            "SELECT ok, reason, coalesce(table_ids::text[], '{}') FROM autoassign.autoassign_confirm($1::text::uuid, source => $2)",
+            &[&booking, &source],
+        )
+        .expect("confirm");
+    (row.get(0), row.get(1), row.get(2))
+}
+
+pub fn count(c: &mut Client, sql: &str, rid: &str) -> i64 {
+    c.query_one(sql, &[&rid]).expect(sql).get(0)
+}
