@@ -360,10 +360,14 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
     let mut conflicts = 0;
     let mut won: Option<Vec<Uuid>> = None;
     for tables in candidates.into_iter().take(max_tries) {
-        let attempt_insert =
-            subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
-                writes::insert_allocations(booking_id, tables.clone())
-            });
+        let attempt_insert = subxact::try_in_subxact(
+            &[
+                PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION,
+                // a residual deadlock (e.g. with a caller's own locks) is a lost race too
+                PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED,
+            ],
+            || writes::insert_allocations(booking_id, tables.clone()),
+        );
         match attempt_insert {
             Ok(inserted) => {
                 inserted?;
@@ -543,7 +547,7 @@ fn record_failure(
         conflicts,
         &[],
     )?;
-    Ok(())
+    writes::note_failure(ctx.booking_id, reason.code(), reason.class())
 }
 
 pub struct CancelResult {

@@ -22,10 +22,21 @@ extension_sql_file!(
     name = "demo",
     requires = ["schema"]
 );
+extension_sql_file!(
+    "../sql/telemetry.sql",
+    name = "telemetry",
+    requires = ["schema"]
+);
+extension_sql_file!("../sql/sweep.sql", name = "sweep", requires = ["schema"]);
 extension_sql_file!("../sql/api.sql", name = "api_sql", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // A user must never see a Rust backtrace in an error's DETAIL, even when the server
+    // was started with RUST_BACKTRACE=1. Setting RUST_LIB_BACKTRACE explicitly opts back in.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     gucs::init();
 }
 

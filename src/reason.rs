@@ -44,11 +44,13 @@ impl Reason {
         }
     }
 
+    #[cfg(test)]
     pub fn from_code(code: &str) -> Option<Reason> {
         ALL.iter().copied().find(|r| r.code() == code)
     }
 }
 
+#[cfg(test)]
 pub const ALL: [Reason; 10] = [
     Reason::BookingNotFound,
     Reason::BookingNotPending,

@@ -10,7 +10,10 @@ use std::thread;
 fn eight_connections_two_hundred_bookings_no_overlap_no_duplicate() {
     let mut c = setup();
     let rid: String = c
-        .query_one("SELECT autoassign.autoassign_demo_load('2030-07-01', 7)::text", &[])
+        .query_one(
+            "SELECT autoassign.autoassign_demo_load('2030-07-01', 7)::text",
+            &[],
+        )
         .unwrap()
         .get(0);
     // 140 more bookings on the same evening: 200 in all, far more than the floor holds
@@ -63,23 +66,42 @@ fn eight_connections_two_hundred_bookings_no_overlap_no_duplicate() {
         "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid AND status = 'confirmed'",
         &rid,
     );
-    assert_eq!(confirmed, status_confirmed, "each booking confirmed exactly once");
-    assert!(status_confirmed > 30, "a busy evening still seats many: {status_confirmed}");
-    let outbox = count(&mut c, "SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1::text::uuid", &rid);
-    assert_eq!(outbox, status_confirmed, "one confirmation message per confirmed booking");
+    assert_eq!(
+        confirmed, status_confirmed,
+        "each booking confirmed exactly once"
+    );
+    assert!(
+        status_confirmed > 30,
+        "a busy evening still seats many: {status_confirmed}"
+    );
+    let outbox = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1::text::uuid",
+        &rid,
+    );
+    assert_eq!(
+        outbox, status_confirmed,
+        "one confirmation message per confirmed booking"
+    );
     let summaries = count(
         &mut c,
         "SELECT count(*) FROM autoassign.events WHERE restaurant_id = $1::text::uuid AND event_type = 'auto_assign.summary'",
         &rid,
     );
-    assert_eq!(summaries, status_confirmed, "one summary per confirmed booking");
+    assert_eq!(
+        summaries, status_confirmed,
+        "one summary per confirmed booking"
+    );
     let unexplained = count(
         &mut c,
         "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid
             AND status <> 'confirmed' AND auto_assign_last_result->>'reason' IS NULL",
         &rid,
     );
-    assert_eq!(unexplained, 0, "every booking is confirmed or carries a reason");
+    assert_eq!(
+        unexplained, 0,
+        "every booking is confirmed or carries a reason"
+    );
     let allocated_unconfirmed = count(
         &mut c,
         "SELECT count(*) FROM autoassign.allocations a JOIN autoassign.bookings b ON b.id = a.booking_id

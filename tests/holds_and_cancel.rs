@@ -20,7 +20,13 @@ fn hold_blocks_others_not_itself_and_expires() {
     assert!(held.0);
     assert_eq!(held.1, vec![tables[0].clone()]);
     // a booking's own hold never blocks itself
-    let again: bool = c.query_one("SELECT ok FROM autoassign.autoassign_quote($1::text::uuid)", &[&a]).unwrap().get(0);
+    let again: bool = c
+        .query_one(
+            "SELECT ok FROM autoassign.autoassign_quote($1::text::uuid)",
+            &[&a],
+        )
+        .unwrap()
+        .get(0);
     assert!(again);
     // it blocks everyone else
     let (ok, reason, _) = confirm(&mut c, &b, "api");
@@ -28,7 +34,13 @@ fn hold_blocks_others_not_itself_and_expires() {
     assert_eq!(reason.as_deref(), Some("no_capacity"));
     // an expired hold blocks nobody
     c.execute("UPDATE autoassign.holds SET expires_at = now() - interval '1 second' WHERE booking_id = $1::text::uuid", &[&a]).unwrap();
-    let free_now: bool = c.query_one("SELECT ok FROM autoassign.autoassign_quote($1::text::uuid)", &[&b]).unwrap().get(0);
+    let free_now: bool = c
+        .query_one(
+            "SELECT ok FROM autoassign.autoassign_quote($1::text::uuid)",
+            &[&b],
+        )
+        .unwrap()
+        .get(0);
     assert!(free_now, "an expired hold never blocks anyone");
 }
 
@@ -50,7 +62,11 @@ fn confirm_uses_live_hold() {
     let (ok, _, got) = confirm(&mut c, &a, "api");
     assert!(ok);
     assert_eq!(got, held);
-    let holds_left = count(&mut c, "SELECT count(*) FROM autoassign.holds WHERE restaurant_id = $1::text::uuid", &rid);
+    let holds_left = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.holds WHERE restaurant_id = $1::text::uuid",
+        &rid,
+    );
     assert_eq!(holds_left, 0, "confirm consumes the hold");
 }
 
@@ -66,14 +82,25 @@ fn cancel_then_rebook() {
     assert!(!ok);
     assert_eq!(reason.as_deref(), Some("no_capacity"));
 
-    let freed: i64 = c.query_one("SELECT tables_freed FROM autoassign.autoassign_cancel($1::text::uuid)", &[&a]).unwrap().get(0);
+    let freed: i64 = c
+        .query_one(
+            "SELECT tables_freed FROM autoassign.autoassign_cancel($1::text::uuid)",
+            &[&a],
+        )
+        .unwrap()
+        .get(0);
     assert_eq!(freed, 1);
     let (ok, _, got) = confirm(&mut c, &b, "api");
     assert!(ok, "the freed table is rebooked");
     assert_eq!(got, vec![tables[0].clone()]);
 
     // cancelling again is harmless
-    let row = c.query_one("SELECT ok, status, tables_freed FROM autoassign.autoassign_cancel($1::text::uuid)", &[&a]).unwrap();
+    let row = c
+        .query_one(
+            "SELECT ok, status, tables_freed FROM autoassign.autoassign_cancel($1::text::uuid)",
+            &[&a],
+        )
+        .unwrap();
     assert!(row.get::<_, bool>(0));
     assert_eq!(row.get::<_, String>(1), "cancelled");
     assert_eq!(row.get::<_, i64>(2), 0);
@@ -82,5 +109,8 @@ fn cancel_then_rebook() {
         "SELECT count(*) FROM autoassign.events WHERE restaurant_id = $1::text::uuid AND event_type = 'auto_assign.summary'",
         &rid,
     );
-    assert_eq!(summaries, 2, "a confirmed then b confirmed; a's cancel adds no second summary");
+    assert_eq!(
+        summaries, 2,
+        "a confirmed then b confirmed; a's cancel adds no second summary"
+    );
 }

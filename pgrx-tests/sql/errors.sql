@@ -24,6 +24,7 @@ SELECT * FROM autoassign.autoassign_quote(:'bid', '{"max_tables": 9}');
 -- a missing booking is a returned hard reason, not an error
 SELECT ok, reason, reason_class FROM autoassign.autoassign_confirm('00000000-0000-0000-0000-000000000000');
 -- nothing was written by any of the above
-SELECT count(*) AS allocations FROM autoassign.allocations;
-SELECT count(*) AS outbox FROM autoassign.outbox;
-SELECT status, count(*) FROM autoassign.bookings GROUP BY 1;
+SELECT count(*) AS allocations FROM autoassign.allocations WHERE restaurant_id = :'rid';
+SELECT count(*) AS outbox FROM autoassign.outbox WHERE restaurant_id = :'rid';
+SELECT status, count(*) FROM autoassign.bookings WHERE restaurant_id = :'rid' GROUP BY 1;
+SELECT count(*) AS holds FROM autoassign.holds WHERE restaurant_id = :'rid';

@@ -54,7 +54,7 @@ pub fn load(booking_id: Uuid, lock: bool) -> Result<Option<BookingCtx>> {
     if lock {
         let query = format!("{SELECT} FOR UPDATE OF b");
         Spi::connect_mut(|client| {
-            let table = client.update(query.as_str(), Some(1), &args)?;
+            let table = super::stmt::update(client, query.as_str(), Some(1), &args)?;
             table
                 .into_iter()
                 .next()
@@ -63,7 +63,7 @@ pub fn load(booking_id: Uuid, lock: bool) -> Result<Option<BookingCtx>> {
         })
     } else {
         Spi::connect(|client| {
-            let table = client.select(SELECT, Some(1), &args)?;
+            let table = super::stmt::select(client, SELECT, Some(1), &args)?;
             table
                 .into_iter()
                 .next()

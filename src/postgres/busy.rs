@@ -40,7 +40,7 @@ pub fn pending(
     ];
     Spi::connect(|client| {
         let mut out = Vec::new();
-        for row in client.select(query.as_str(), None, &args)? {
+        for row in super::stmt::select(client, query.as_str(), None, &args)? {
             let (Some(party), Some(start), Some(end)) =
                 (row.get::<i32>(1)?, row.get::<i64>(2)?, row.get::<i64>(3)?)
             else {
@@ -93,7 +93,7 @@ pub fn busy(
     ];
     Spi::connect(|client| {
         let mut out = Vec::new();
-        for row in client.select(query.as_str(), None, &args)? {
+        for row in super::stmt::select(client, query.as_str(), None, &args)? {
             let (Some(table), Some(start), Some(end)) =
                 (row.get::<Uuid>(1)?, row.get::<i64>(2)?, row.get::<i64>(3)?)
             else {

@@ -93,5 +93,7 @@ pub fn write(ev: Event<'_>) -> Result<bool> {
         super::opt_arg(ev.strategy.map(JsonB)),
         super::opt_arg(ev.payload.map(JsonB)),
     ];
-    Spi::connect_mut(|client| Ok(!client.update(query.as_str(), None, &args)?.is_empty()))
+    Spi::connect_mut(|client| {
+        Ok(!super::stmt::update(client, query.as_str(), None, &args)?.is_empty())
+    })
 }

@@ -8,9 +8,24 @@ use serde_json::Value;
 
 /// One allocation per table for the booking's stay. Raises 23P01 (exclusion violation)
 /// when another transaction holds an overlapping allocation.
+///
+/// Two transactions inserting overlapping rows under an exclusion constraint both insert
+/// first and then wait for each other: a deadlock, found only after deadlock_timeout.
+/// Taking a transaction advisory lock per table first, in one global order, makes the
+/// second wait for the first to finish and then fail fast with 23P01. Called inside a
+/// subtransaction, so a lost attempt releases its locks.
 pub fn insert_allocations(booking: Uuid, tables: Vec<Uuid>) -> Result<()> {
     Spi::connect_mut(|client| {
-        client.update(
+        super::stmt::update(
+            client,
+            "SELECT pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
+               FROM (SELECT DISTINCT hashtext(t::text) AS k FROM unnest($1::uuid[]) AS t
+                      ORDER BY 1 OFFSET 0) AS keys",
+            None,
+            &[tables.clone().into()],
+        )?;
+        super::stmt::update(
+            client,
             "INSERT INTO autoassign.allocations (restaurant_id, booking_id, table_id, during)
              SELECT b.restaurant_id, b.id, t.id, autoassign.stay_range(b, r)
                FROM autoassign.bookings b
@@ -26,7 +41,8 @@ pub fn insert_allocations(booking: Uuid, tables: Vec<Uuid>) -> Result<()> {
 
 pub fn mark_confirmed(booking: Uuid, last_result: Value) -> Result<()> {
     Spi::connect_mut(|client| {
-        client.update(
+        super::stmt::update(
+            client,
             "UPDATE autoassign.bookings
                 SET status = 'confirmed', updated_at = now(),
                     auto_assign_last_result = $2 || jsonb_build_object('at', autoassign.clock_now())
@@ -34,7 +50,8 @@ pub fn mark_confirmed(booking: Uuid, last_result: Value) -> Result<()> {
             None,
             &[booking.into(), JsonB(last_result).into()],
         )?;
-        client.update(
+        super::stmt::update(
+            client,
             "DELETE FROM autoassign.holds WHERE booking_id = $1",
             None,
             &[booking.into()],
@@ -45,7 +62,7 @@ pub fn mark_confirmed(booking: Uuid, last_result: Value) -> Result<()> {
 
 pub fn set_last_result(booking: Uuid, last_result: Value) -> Result<()> {
     Spi::connect_mut(|client| {
-        client.update(
+        super::stmt::update(client,
             "UPDATE autoassign.bookings
                 SET auto_assign_last_result = $2 || jsonb_build_object('at', autoassign.clock_now()),
                     updated_at = now()
@@ -60,7 +77,8 @@ pub fn set_last_result(booking: Uuid, last_result: Value) -> Result<()> {
 /// Enqueues the confirmation message; returns false when the booking already had one.
 pub fn enqueue_confirmation(restaurant: Uuid, booking: Uuid, payload: Value) -> Result<bool> {
     Spi::connect_mut(|client| {
-        let inserted = client.update(
+        let inserted = super::stmt::update(
+            client,
             "INSERT INTO autoassign.outbox (restaurant_id, booking_id, kind, payload)
              VALUES ($1, $2, 'booking_confirmed', $3)
              ON CONFLICT (restaurant_id, booking_id, kind) DO NOTHING
@@ -75,12 +93,14 @@ pub fn enqueue_confirmation(restaurant: Uuid, booking: Uuid, payload: Value) -> 
 /// Replaces the booking's holds with a hold on `tables` for `seconds`.
 pub fn place_hold(booking: Uuid, tables: Vec<Uuid>, seconds: i32) -> Result<()> {
     Spi::connect_mut(|client| {
-        client.update(
+        super::stmt::update(
+            client,
             "DELETE FROM autoassign.holds WHERE booking_id = $1",
             None,
             &[booking.into()],
         )?;
-        client.update(
+        super::stmt::update(
+            client,
             "INSERT INTO autoassign.holds (restaurant_id, booking_id, table_id, during, expires_at)
              SELECT b.restaurant_id, b.id, t.id, autoassign.stay_range(b, r),
                     autoassign.clock_now() + make_interval(secs => $3)
@@ -99,7 +119,8 @@ pub fn place_hold(booking: Uuid, tables: Vec<Uuid>, seconds: i32) -> Result<()> 
 pub fn live_hold(booking: Uuid) -> Result<Vec<Uuid>> {
     Spi::connect(|client| {
         let mut out = Vec::new();
-        for row in client.select(
+        for row in super::stmt::select(
+            client,
             "SELECT table_id FROM autoassign.holds
               WHERE booking_id = $1 AND expires_at > autoassign.clock_now()
               ORDER BY table_id",
@@ -117,22 +138,38 @@ pub fn live_hold(booking: Uuid) -> Result<Vec<Uuid>> {
 /// Frees the booking's tables and marks it cancelled; returns how many tables were freed.
 pub fn cancel(booking: Uuid) -> Result<i64> {
     Spi::connect_mut(|client| {
-        let freed = client.update(
+        let freed = super::stmt::update(
+            client,
             "DELETE FROM autoassign.allocations WHERE booking_id = $1 RETURNING table_id",
             None,
             &[booking.into()],
         )?;
         let freed = freed.len() as i64;
-        client.update(
+        super::stmt::update(
+            client,
             "DELETE FROM autoassign.holds WHERE booking_id = $1",
             None,
             &[booking.into()],
         )?;
-        client.update(
+        super::stmt::update(
+            client,
             "UPDATE autoassign.bookings SET status = 'cancelled', updated_at = now() WHERE id = $1",
             None,
             &[booking.into()],
         )?;
         Ok(freed)
+    })
+}
+
+/// Counts a failed confirm against its retry class and schedules the next sweep attempt.
+pub fn note_failure(booking: Uuid, reason: &str, class: &str) -> Result<()> {
+    Spi::connect_mut(|client| {
+        super::stmt::update(
+            client,
+            "SELECT autoassign.retry_after_failure($1, $2, $3)",
+            None,
+            &[booking.into(), reason.into(), class.into()],
+        )?;
+        Ok(())
     })
 }

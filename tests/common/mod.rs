@@ -37,7 +37,10 @@ pub fn setup() -> Client {
 /// Returns (restaurant_id, table ids in order).
 pub fn small_floor(c: &mut Client, capacities: &[i32]) -> (uuid_str::Id, Vec<uuid_str::Id>) {
     let rid: uuid_str::Id = c
-        .query_one("INSERT INTO autoassign.restaurants (name) VALUES ('test') RETURNING id::text", &[])
+        .query_one(
+            "INSERT INTO autoassign.restaurants (name) VALUES ('test') RETURNING id::text",
+            &[],
+        )
         .expect("restaurant")
         .get(0);
     let zid: String = c
@@ -47,7 +50,7 @@ pub fn small_floor(c: &mut Client, capacities: &[i32]) -> (uuid_str::Id, Vec<uui
         )
         .expect("zone")
         .get(0);
-    let mut tables = Vec::new();
+    let mut tables: Vec<String> = Vec::new();
     for (i, cap) in capacities.iter().enumerate() {
         let tid: String = c
             .query_one(
