@@ -9,3 +9,8 @@ LANGUAGE sql STABLE AS $$
         (extract(epoch FROM "from") * 1000000)::int8,
         (extract(epoch FROM "to") * 1000000)::int8)
 $$;
+
+-- Rollback-proof planner statistics (shared memory; needs shared_preload_libraries).
+CREATE VIEW stats AS SELECT * FROM autoassign.autoassign_stats();
+COMMENT ON VIEW stats IS
+    'Planner calls per restaurant, source and reason from shared memory: survives rollbacks; reset with autoassign_stats_reset().';

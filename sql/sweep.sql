@@ -62,17 +62,12 @@ END $$;
 CREATE TRIGGER bookings_retry_enqueue AFTER INSERT ON bookings
     FOR EACH ROW EXECUTE FUNCTION retry_enqueue();
 
--- A booking that leaves pending leaves the queue; a confirmed booking whose stay changes
--- moves its allocations with it (a shorter stay frees capacity, which wakes others).
+-- A confirmed booking whose stay changes moves its allocations with it (a shorter stay
+-- frees capacity, which wakes others). Queue rows of bookings that left pending are
+-- removed by the sweep, not here: API transactions never wait on a sweep's row locks.
 CREATE FUNCTION booking_changed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NEW.status <> 'pending' THEN
-        DELETE FROM autoassign.retry_queue WHERE booking_id = NEW.id;
-    ELSE
-        UPDATE autoassign.retry_queue SET start_at = NEW.start_at
-         WHERE booking_id = NEW.id AND start_at IS DISTINCT FROM NEW.start_at;
-    END IF;
     IF NEW.status = 'confirmed' AND (NEW.start_at, NEW.end_at) IS DISTINCT FROM (OLD.start_at, OLD.end_at) THEN
         UPDATE autoassign.allocations a SET during = autoassign.stay_range(NEW, r)
           FROM autoassign.restaurants r
@@ -80,21 +75,27 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER bookings_changed AFTER UPDATE OF status, start_at, end_at ON bookings
+CREATE TRIGGER bookings_changed AFTER UPDATE OF start_at, end_at ON bookings
     FOR EACH ROW EXECUTE FUNCTION booking_changed();
 
 -- Freed capacity wakes exactly the queued capacity-class bookings of the same
 -- restaurant whose stay overlaps the freed window.
+-- Rows a running sweep holds are skipped (SKIP LOCKED): that sweep is handling them,
+-- and a cancel must never wait for a sweep.
 CREATE FUNCTION wake_overlapping(p_restaurant uuid, p_freed tstzrange) RETURNS int
 LANGUAGE sql VOLATILE AS $$
-    WITH woken AS (
-        UPDATE autoassign.retry_queue q
-           SET wake = true, updated_at = now()
-          FROM autoassign.bookings b, autoassign.restaurants r
+    WITH candidates AS (
+        SELECT q.booking_id
+          FROM autoassign.retry_queue q
+          JOIN autoassign.bookings b ON b.id = q.booking_id
+          JOIN autoassign.restaurants r ON r.id = b.restaurant_id
          WHERE q.restaurant_id = p_restaurant
            AND q.last_class = 'capacity' AND NOT q.wake
-           AND b.id = q.booking_id AND r.id = b.restaurant_id
            AND autoassign.stay_range(b, r) && p_freed
+           FOR UPDATE OF q SKIP LOCKED
+    ), woken AS (
+        UPDATE autoassign.retry_queue q SET wake = true, updated_at = now()
+          FROM candidates c WHERE q.booking_id = c.booking_id
         RETURNING 1)
     SELECT count(*)::int FROM woken
 $$;
@@ -116,8 +117,11 @@ CREATE FUNCTION floor_changed_wake() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     UPDATE autoassign.retry_queue SET wake = true, updated_at = now()
-     WHERE restaurant_id = coalesce(NEW.restaurant_id, OLD.restaurant_id)
-       AND last_class = 'capacity' AND NOT wake;
+     WHERE booking_id IN (
+        SELECT booking_id FROM autoassign.retry_queue
+         WHERE restaurant_id = coalesce(NEW.restaurant_id, OLD.restaurant_id)
+           AND last_class = 'capacity' AND NOT wake
+           FOR UPDATE SKIP LOCKED);
     RETURN NULL;
 END $$;
 CREATE TRIGGER tables_wake AFTER INSERT OR UPDATE OR DELETE ON tables
@@ -127,7 +131,7 @@ CREATE TRIGGER table_adjacency_wake AFTER INSERT OR UPDATE OR DELETE ON table_ad
 
 -- Called by every failed confirm (inline, api, job, ops): counts the attempt against
 -- its class and schedules the next one. Hard reasons are due at once so the sweep can
--- write their summary without re-planning.
+-- write their summary without re-planning. A row another sweep holds is left to it.
 CREATE FUNCTION retry_after_failure(p_booking uuid, p_reason text, p_class text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -146,7 +150,8 @@ BEGIN
         last_class = p_class,
         wake = false,
         updated_at = now()
-     WHERE q.booking_id = p_booking
+     WHERE q.booking_id = (SELECT booking_id FROM autoassign.retry_queue
+                            WHERE booking_id = p_booking FOR UPDATE SKIP LOCKED)
     RETURNING CASE p_class WHEN 'hard' THEN attempts_hard
                            WHEN 'transient' THEN attempts_transient
                            ELSE attempts_capacity END INTO n;
@@ -176,6 +181,7 @@ DECLARE
     strat jsonb;
     attempts int;
     outcome text;
+    done uuid[] := '{}';
 BEGIN
     IF max_bookings IS NULL OR time_budget_ms IS NULL THEN
         RAISE EXCEPTION 'max_bookings and time_budget_ms must not be NULL'
@@ -190,15 +196,30 @@ BEGIN
         PERFORM set_config('autoassign.simulated_now', now::text, true);
     END IF;
     processed := 0; confirmed := 0; deferred := 0; gave_up := 0; cutoff := 0;
+    -- queue rows of bookings that left pending (confirmed, cancelled, ...) go now
+    DELETE FROM autoassign.retry_queue gone
+     WHERE gone.booking_id IN (
+        SELECT rq.booking_id FROM autoassign.retry_queue rq
+          JOIN autoassign.bookings bk ON bk.id = rq.booking_id
+         WHERE bk.status <> 'pending'
+         LIMIT 1000
+           FOR UPDATE OF rq SKIP LOCKED);
 
     WHILE processed < max_bookings
           AND clock_timestamp() - started < make_interval(secs => time_budget_ms / 1000.0) LOOP
-        SELECT * INTO q FROM autoassign.retry_queue rq
-         WHERE rq.next_attempt_at <= autoassign.clock_now() OR rq.wake
-         ORDER BY rq.start_at, rq.booking_id
+        -- the queue row and the booking row, both or neither: a booking that an API
+        -- call is confirming right now is skipped, never waited for
+        SELECT rq.* INTO q
+          FROM autoassign.retry_queue rq
+          JOIN autoassign.bookings bk ON bk.id = rq.booking_id
+         WHERE (rq.next_attempt_at <= autoassign.clock_now() OR rq.wake)
+           AND bk.status = 'pending'
+           AND rq.booking_id <> ALL (done)
+         ORDER BY bk.start_at, rq.booking_id
          LIMIT 1
-         FOR UPDATE SKIP LOCKED;
+         FOR UPDATE OF rq, bk SKIP LOCKED;
         EXIT WHEN NOT FOUND;
+        done := done || q.booking_id;
         processed := processed + 1;
 
         SELECT bk.status, bk.start_at, r.cutoff_minutes, bk.auto_assign_last_result AS last
@@ -227,7 +248,8 @@ BEGIN
             SELECT * INTO c FROM autoassign.autoassign_confirm(q.booking_id, strat, 'job');
             IF c.ok THEN
                 confirmed := confirmed + 1;
-                CONTINUE; -- the status trigger removed the queue row
+                DELETE FROM autoassign.retry_queue WHERE booking_id = q.booking_id;
+                CONTINUE;
             END IF;
             -- the failed confirm already counted the attempt (retry_after_failure)
             SELECT * INTO q FROM autoassign.retry_queue WHERE booking_id = q.booking_id;

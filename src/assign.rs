@@ -6,13 +6,16 @@ use crate::gucs;
 use crate::postgres::booking::{self, BookingCtx};
 use crate::postgres::events::{self, Event};
 use crate::postgres::floor_cache::{floor_for, CachedFloor};
-use crate::postgres::{busy, subxact, writes};
+use crate::postgres::{busy, stats, subxact, writes};
 use crate::reason::Reason;
 use crate::strategy::Strategy;
 use autoassign_planner::{self as planner, Knobs, Outcome, Plan, Request};
+use pgrx::PgTryBuilder;
 use pgrx::{PgSqlErrorCode, Uuid};
 use serde_json::{json, Value};
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// What one planner run saw and decided.
@@ -136,9 +139,7 @@ pub fn plan_booking(
         requested_zone: ctx.zone_id.and_then(|z| floor.zone_index(z)),
         knobs,
     };
-    let outcome = planner::plan(&floor.floor, &busy, &request, &pending, &mut || {
-        pgrx::check_for_interrupts!();
-    });
+    let outcome = run_planner(ctx, &floor, &busy, &request, &pending, source, started);
     let reason = outcome.reason.map(Reason::from);
     let run = PlanRun {
         cache_hit,
@@ -151,6 +152,12 @@ pub fn plan_booking(
         floor,
     };
     let success = run.best().is_some() && run.reason.is_none();
+    stats::record(
+        Some(ctx.restaurant_id),
+        source,
+        run.reason.map_or("ok", Reason::code),
+        run.duration_us,
+    );
     events::write(Event {
         event_type: events::QUOTE,
         restaurant_id: Some(ctx.restaurant_id),
@@ -185,6 +192,46 @@ pub fn plan_booking(
     Ok(run)
 }
 
+/// How often the current planner run checked for interrupts (about every 1024 steps).
+static INTERRUPT_CHECKS: AtomicU64 = AtomicU64::new(0);
+
+/// Runs the planner with PostgreSQL's interrupt check in its loops. A cancel or
+/// statement_timeout unwinds out of it: event rows would roll back with the
+/// transaction, so the run is counted in the shared-memory stats (reason `cancelled`)
+/// and logged with how far it got, then the error goes on.
+fn run_planner(
+    ctx: &BookingCtx,
+    floor: &CachedFloor,
+    busy: &[planner::Busy],
+    request: &Request,
+    pending: &[planner::Pending],
+    source: &str,
+    started: Instant,
+) -> Outcome {
+    INTERRUPT_CHECKS.store(0, Ordering::Relaxed);
+    let run = AssertUnwindSafe(|| {
+        planner::plan(&floor.floor, busy, request, pending, &mut || {
+            INTERRUPT_CHECKS.fetch_add(1, Ordering::Relaxed);
+            pgrx::check_for_interrupts!();
+        })
+    });
+    PgTryBuilder::new(run)
+        .catch_others(|err| {
+            let duration_us = micros_since(started);
+            stats::record(Some(ctx.restaurant_id), source, "cancelled", duration_us);
+            pgrx::log!(
+                "pg_autoassign: auto_assign.timeout: planning booking {} (source {}) was cancelled \
+                 after {} us and about {} search steps; nothing it planned was written",
+                ctx.booking_id,
+                source,
+                duration_us,
+                INTERRUPT_CHECKS.load(Ordering::Relaxed) * 1024
+            );
+            err.rethrow()
+        })
+        .execute()
+}
+
 /// A hard reason found before planning (unknown or non-pending booking, cutoff):
 /// still one quote event, so every call leaves a row.
 fn hard_stop(
@@ -196,6 +243,12 @@ fn hard_stop(
     strategy: &Strategy,
 ) -> Result<i64> {
     let duration_us = micros_since(started);
+    stats::record(
+        ctx.map(|c| c.restaurant_id),
+        source,
+        reason.code(),
+        duration_us,
+    );
     events::write(Event {
         event_type: events::QUOTE,
         restaurant_id: ctx.map(|c| c.restaurant_id),
@@ -342,28 +395,17 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
         unreachable!("precheck returns BookingNotFound for None")
     };
     let attempt = next_attempt(&ctx);
-    let run = plan_booking(&ctx, strategy, source, started)?;
-
+    let mut run = plan_booking(&ctx, strategy, source, started)?;
     // The booking's own live hold goes first when it is still free.
-    let mut candidates: Vec<Vec<Uuid>> = Vec::new();
-    let hold = writes::live_hold(booking_id)?;
-    if !hold.is_empty() {
-        candidates.push(hold);
-    }
-    for plan in &run.outcome.plans {
-        let ids = run.floor.table_uuids(&plan.tables);
-        if !candidates.iter().any(|c| sorted(c) == sorted(&ids)) {
-            candidates.push(ids);
-        }
-    }
-    let max_tries = gucs::CONFIRM_MAX_CONFLICTS.get().max(1) as usize;
-    let mut conflicts = 0;
+    let mut candidates = candidates_of(&run, writes::live_hold(booking_id)?);
+    let max_tries = gucs::CONFIRM_MAX_CONFLICTS.get().max(1) as u32;
+    let mut conflicts = 0u32;
     let mut won: Option<Vec<Uuid>> = None;
-    for tables in candidates.into_iter().take(max_tries) {
+    while let Some(tables) = candidates.first().cloned() {
         let attempt_insert = subxact::try_in_subxact(
             &[
                 PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION,
-                // a residual deadlock (e.g. with a caller's own locks) is a lost race too
+                // two long transactions (e.g. concurrent sweeps) waiting on each other
                 PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED,
             ],
             || writes::insert_allocations(booking_id, tables.clone()),
@@ -374,7 +416,16 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
                 won = Some(tables);
                 break;
             }
-            Err(_) => conflicts += 1,
+            Err(_) => {
+                conflicts += 1;
+                if conflicts >= max_tries {
+                    break;
+                }
+                // We waited on the winner's table lock, so it has committed: a fresh
+                // plan sees its tables, where the stale alternates would likely lose.
+                run = plan_booking(&ctx, strategy, source, started)?;
+                candidates = candidates_of(&run, Vec::new());
+            }
         }
     }
     let duration_us = micros_since(started);
@@ -452,6 +503,21 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
             })
         }
     }
+}
+
+/// The tables to try, best first: the booking's live hold (if any), then the plans.
+fn candidates_of(run: &PlanRun, hold: Vec<Uuid>) -> Vec<Vec<Uuid>> {
+    let mut candidates: Vec<Vec<Uuid>> = Vec::new();
+    if !hold.is_empty() {
+        candidates.push(hold);
+    }
+    for plan in &run.outcome.plans {
+        let ids = run.floor.table_uuids(&plan.tables);
+        if !candidates.iter().any(|c| sorted(c) == sorted(&ids)) {
+            candidates.push(ids);
+        }
+    }
+    candidates
 }
 
 fn sorted(ids: &[Uuid]) -> Vec<Uuid> {

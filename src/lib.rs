@@ -38,6 +38,10 @@ pub extern "C-unwind" fn _PG_init() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
     gucs::init();
+    // SAFETY: a plain global read during library load.
+    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
+        postgres::stats::init_shared_memory();
+    }
 }
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -53,6 +57,7 @@ pub mod pg_test {
 
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        // shared memory statistics need the library preloaded
+        vec!["shared_preload_libraries = 'pg_autoassign'"]
     }
 }

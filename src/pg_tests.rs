@@ -135,3 +135,132 @@ fn floor_version_moves_on_every_floor_write() {
     Spi::run(&format!("INSERT INTO autoassign.table_adjacency VALUES ({R1}, {T1}, {T2})")).unwrap();
     assert!(version() > v1);
 }
+
+fn demo_booking(order: i64) -> (pgrx::Uuid, pgrx::Uuid) {
+    let rid = one::<pgrx::Uuid>("SELECT autoassign.autoassign_demo_load('2030-06-01')");
+    let bid = Spi::get_one_with_args::<pgrx::Uuid>(
+        "SELECT id FROM autoassign.bookings WHERE restaurant_id = $1 ORDER BY start_at, id OFFSET $2 LIMIT 1",
+        &[rid.into(), order.into()],
+    )
+    .unwrap()
+    .unwrap();
+    (rid, bid)
+}
+
+fn count_for(sql: &str, id: pgrx::Uuid) -> i64 {
+    Spi::get_one_with_args::<i64>(sql, &[id.into()]).unwrap().unwrap_or(0)
+}
+
+#[pg_test]
+fn quote_writes_only_its_event() {
+    let (rid, bid) = demo_booking(0);
+    let ok = Spi::get_one_with_args::<bool>("SELECT ok FROM autoassign.autoassign_quote($1)", &[bid.into()]).unwrap();
+    assert_eq!(ok, Some(true));
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.allocations WHERE restaurant_id = $1", rid), 0);
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.holds WHERE restaurant_id = $1", rid), 0);
+    assert_eq!(
+        count_for("SELECT count(*) FROM autoassign.events WHERE booking_id = $1 AND event_type = 'auto_assign.quote'", bid),
+        1
+    );
+    let status = Spi::get_one_with_args::<String>("SELECT status FROM autoassign.bookings WHERE id = $1", &[bid.into()]).unwrap();
+    assert_eq!(status.as_deref(), Some("pending"));
+}
+
+#[pg_test]
+fn confirm_is_atomic_and_idempotent() {
+    let (rid, bid) = demo_booking(0);
+    let first = Spi::get_two_with_args::<bool, i32>("SELECT ok, attempt FROM autoassign.autoassign_confirm($1)", &[bid.into()]).unwrap();
+    assert_eq!(first, (Some(true), Some(1)));
+    let tables = count_for("SELECT count(*) FROM autoassign.allocations WHERE booking_id = $1", bid);
+    assert!(tables >= 1);
+    let second = Spi::get_two_with_args::<bool, String>("SELECT ok, reason FROM autoassign.autoassign_confirm($1)", &[bid.into()]).unwrap();
+    assert_eq!(second, (Some(false), Some("booking_not_pending".to_string())));
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.allocations WHERE booking_id = $1", bid), tables);
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.outbox WHERE booking_id = $1", bid), 1);
+    assert_eq!(
+        count_for("SELECT count(*) FROM autoassign.events WHERE booking_id = $1 AND event_type = 'auto_assign.summary'", bid),
+        1
+    );
+    let last = Spi::get_one_with_args::<pgrx::JsonB>(
+        "SELECT auto_assign_last_result FROM autoassign.bookings WHERE id = $1",
+        &[bid.into()],
+    )
+    .unwrap()
+    .unwrap()
+    .0;
+    for key in ["v", "source", "at", "success", "reason", "reason_class", "strategy", "duration_us", "attempt", "table_ids", "confirmation_enqueued"] {
+        assert!(last.get(key).is_some(), "last_result lacks {key}: {last}");
+    }
+    assert_eq!(last["confirmation_enqueued"], serde_json::json!(true));
+    // every booking entered the retry queue on insert; the next sweep drops the
+    // confirmed one (API calls never touch rows a sweep may hold)
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1", rid), 60);
+    Spi::run("SELECT * FROM autoassign.autoassign_sweep()").unwrap();
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.retry_queue WHERE booking_id = $1", bid), 0);
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1", rid), 59);
+}
+
+#[pg_test]
+fn bad_inputs_raise_sqlstates_and_write_nothing() {
+    let (rid, bid) = demo_booking(0);
+    let b = format!("'{bid}'");
+    let cases: Vec<(String, PgSqlErrorCode)> = vec![
+        ("SELECT * FROM autoassign.autoassign_quote(NULL)".into(), ERRCODE_NULL_VALUE_NOT_ALLOWED),
+        ("SELECT * FROM autoassign.autoassign_confirm(NULL)".into(), ERRCODE_NULL_VALUE_NOT_ALLOWED),
+        ("SELECT * FROM autoassign.autoassign_cancel(NULL)".into(), ERRCODE_NULL_VALUE_NOT_ALLOWED),
+        ("SELECT * FROM autoassign.autoassign_explain(NULL)".into(), ERRCODE_NULL_VALUE_NOT_ALLOWED),
+        (format!("SELECT * FROM autoassign.autoassign_confirm({b}, '{{\"max_tables\": 0}}')"), ERRCODE_INVALID_PARAMETER_VALUE),
+        (format!("SELECT * FROM autoassign.autoassign_confirm({b}, '{{\"max_tables\": 7}}')"), ERRCODE_INVALID_PARAMETER_VALUE),
+        (format!("SELECT * FROM autoassign.autoassign_confirm({b}, '{{\"require_adjacency\": \"yes\"}}')"), ERRCODE_INVALID_PARAMETER_VALUE),
+        (format!("SELECT * FROM autoassign.autoassign_confirm({b}, '{{\"unknown\": 1}}')"), ERRCODE_INVALID_PARAMETER_VALUE),
+        (format!("SELECT * FROM autoassign.autoassign_confirm({b}, '{{\"zone_id\": \"00000000-0000-0000-0000-000000000000\"}}')"), ERRCODE_INVALID_PARAMETER_VALUE),
+        (format!("SELECT * FROM autoassign.autoassign_confirm({b}, source => 'API')"), ERRCODE_INVALID_PARAMETER_VALUE),
+        (format!("SELECT * FROM autoassign.autoassign_quote({b}, hold_seconds => -1)"), ERRCODE_INVALID_PARAMETER_VALUE),
+        ("SELECT * FROM autoassign.autoassign_free_capacity(NULL, now(), now() + interval '1 hour')".into(), ERRCODE_NULL_VALUE_NOT_ALLOWED),
+        ("SELECT * FROM autoassign.autoassign_sweep(0)".into(), ERRCODE_INVALID_PARAMETER_VALUE),
+        ("SET autoassign.telemetry = 'loud'".into(), ERRCODE_INVALID_PARAMETER_VALUE),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(sqlstate(&sql), Some(expected), "{sql}");
+    }
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.allocations WHERE restaurant_id = $1", rid), 0);
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1", rid), 0);
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1 AND status <> 'pending'", rid), 0);
+}
+
+#[pg_test]
+fn explain_lists_stages_in_order() {
+    let (_, bid) = demo_booking(3);
+    let stages: Vec<String> = Spi::connect(|c| {
+        c.select("SELECT stage FROM autoassign.autoassign_explain($1) ORDER BY step", None, &[bid.into()])
+            .unwrap()
+            .map(|r| r.get::<String>(1).unwrap().unwrap())
+            .collect()
+    });
+    assert_eq!(stages.first().map(String::as_str), Some("booking"));
+    assert_eq!(stages.last().map(String::as_str), Some("result"));
+    for stage in ["floor", "window", "filter_tables", "single_tables", "zone_capacity", "combinations", "lookahead", "rank"] {
+        assert!(stages.iter().any(|s| s == stage), "missing stage {stage}: {stages:?}");
+    }
+}
+
+#[pg_test]
+fn free_capacity_sees_allocations() {
+    let (rid, bid) = demo_booking(0);
+    let free = |rid: pgrx::Uuid| -> i64 {
+        Spi::get_one_with_args::<i64>(
+            "SELECT sum(free_seats)::int8 FROM autoassign.autoassign_free_capacity($1, b.start_at, b.start_at + interval '30 minutes')
+               FROM autoassign.bookings b WHERE b.id = $2",
+            &[rid.into(), bid.into()],
+        )
+        .unwrap()
+        .unwrap()
+    };
+    assert_eq!(free(rid), 210);
+    Spi::run_with_args("SELECT * FROM autoassign.autoassign_confirm($1)", &[bid.into()]).unwrap();
+    let seats = count_for(
+        "SELECT sum(t.capacity)::int8 FROM autoassign.allocations a JOIN autoassign.tables t ON t.id = a.table_id WHERE a.booking_id = $1",
+        bid,
+    );
+    assert_eq!(free(rid), 210 - seats);
+}

@@ -196,7 +196,8 @@ mod tests {
 
     #[test]
     fn strategy_table() {
-        let ok: &[(Value, fn(&Strategy) -> bool)] = &[
+        type Check = fn(&Strategy) -> bool;
+        let ok: &[(Value, Check)] = &[
             (json!({}), |s| {
                 s.max_tables == 3 && s.require_adjacency && s.max_overage == 4
             }),

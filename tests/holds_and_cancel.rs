@@ -77,7 +77,7 @@ fn cancel_then_rebook() {
     let (rid, tables) = small_floor(&mut c, &[4]);
     let a = booking(&mut c, &rid, 4, 0, 90);
     let b = booking(&mut c, &rid, 4, 60, 90);
-    assert_eq!(confirm(&mut c, &a, "api").0, true);
+    assert!(confirm(&mut c, &a, "api").0);
     let (ok, reason, _) = confirm(&mut c, &b, "api");
     assert!(!ok);
     assert_eq!(reason.as_deref(), Some("no_capacity"));

@@ -25,11 +25,14 @@ fn free_capacity_us(
     TableIterator::new(or_raise(free_capacity_rows(restaurant_id, from_us, to_us)))
 }
 
+/// zone id, zone name, free tables, free seats, largest free table
+type CapacityRow = (Uuid, String, i32, i64, Option<i32>);
+
 fn free_capacity_rows(
     restaurant_id: Option<Uuid>,
     from_us: Option<i64>,
     to_us: Option<i64>,
-) -> Result<Vec<(Uuid, String, i32, i64, Option<i32>)>> {
+) -> Result<Vec<CapacityRow>> {
     let restaurant = restaurant_id.ok_or(AutoassignError::NullArgument("restaurant_id"))?;
     let from_us = from_us.ok_or(AutoassignError::NullArgument("from"))?;
     let to_us = to_us.ok_or(AutoassignError::NullArgument("to"))?;
@@ -44,7 +47,6 @@ fn free_capacity_rows(
             Some(1),
             &[restaurant.into()],
         )?
-        .into_iter()
         .next()
         .map(|row| row.get::<i64>(1))
         .transpose()

@@ -4,6 +4,8 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
 
 /// Plans and commits the booking's tables atomically in the caller's transaction.
+// pgrx needs the row type spelled out inline, hence the long signature.
+#[allow(clippy::type_complexity)]
 #[pg_extern(volatile)]
 fn autoassign_confirm(
     booking_id: Option<Uuid>,

@@ -6,6 +6,7 @@ pub mod capacity;
 pub mod confirm;
 pub mod explain;
 pub mod quote;
+pub mod stats;
 
 use crate::error::{raise, AutoassignError, Result};
 use crate::strategy::{check_source, Strategy};

@@ -7,6 +7,8 @@ use serde_json::json;
 
 /// Plans a table assignment without committing it. With `hold_seconds > 0` the best
 /// plan is held for this booking: others can't take those tables until it expires.
+// pgrx needs the row type spelled out inline, hence the long signature.
+#[allow(clippy::type_complexity)]
 #[pg_extern(volatile)]
 fn autoassign_quote(
     booking_id: Option<Uuid>,

@@ -28,7 +28,7 @@ pub struct Event<'a> {
 }
 
 thread_local! {
-    static RNG: Cell<u64> = Cell::new(0);
+    static RNG: Cell<u64> = const { Cell::new(0) };
 }
 
 /// xorshift64*: sampling needs speed, not cryptographic quality.

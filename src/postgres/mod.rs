@@ -5,6 +5,7 @@ pub mod booking;
 pub mod busy;
 pub mod events;
 pub mod floor_cache;
+pub mod stats;
 pub mod stmt;
 pub mod subxact;
 pub mod writes;

@@ -31,14 +31,14 @@ pub fn catch_in_subxact<R, F: FnOnce() -> R>(
         pg_sys::MemoryContextSwitchTo(mcxt);
     }
     let mut slot = AssertUnwindSafe(Some(work));
-    let outcome: Result<R, CaughtError> = PgTryBuilder::new(move || {
+    let outcome: Result<R, Box<CaughtError>> = PgTryBuilder::new(move || {
         let work = slot.deref_mut().take();
         match work {
             Some(work) => Ok(work()),
             None => unreachable!("subtransaction body runs once"),
         }
     })
-    .catch_others(Err)
+    .catch_others(|e| Err(Box::new(e)))
     .execute();
     unsafe {
         match &outcome {
@@ -51,7 +51,7 @@ pub fn catch_in_subxact<R, F: FnOnce() -> R>(
     match outcome {
         Ok(r) => Ok(r),
         Err(caught) => {
-            let code = match &caught {
+            let code = match caught.as_ref() {
                 CaughtError::PostgresError(e) | CaughtError::ErrorReport(e) => {
                     Some(e.sql_error_code())
                 }
@@ -59,7 +59,7 @@ pub fn catch_in_subxact<R, F: FnOnce() -> R>(
             };
             match code {
                 Some(code) if expected(code) => Err(code),
-                _ => caught.rethrow(),
+                _ => (*caught).rethrow(),
             }
         }
     }

@@ -105,3 +105,58 @@ pub fn confirm(c: &mut Client, booking: &str, source: &str) -> (bool, Option<Str
 pub fn count(c: &mut Client, sql: &str, rid: &str) -> i64 {
     c.query_one(sql, &[&rid]).expect(sql).get(0)
 }
+
+/// A zone of `n` 2-seat tables, every one adjacent to every other: with max_tables 6
+/// and exhaustive mode the planner visits tens of millions of sets, which takes seconds.
+pub fn slow_floor(c: &mut Client, n: i32) -> String {
+    let rid: String = c
+        .query_one(
+            "INSERT INTO autoassign.restaurants (name) VALUES ('slow') RETURNING id::text",
+            &[],
+        )
+        .expect("restaurant")
+        .get(0);
+    c.execute(
+        "WITH z AS (INSERT INTO autoassign.zones (restaurant_id, name) VALUES ($1::text::uuid, 'hall') RETURNING id)
+         INSERT INTO autoassign.tables (restaurant_id, zone_id, name, capacity, min_party)
+         SELECT $1::text::uuid, z.id, 'S' || lpad(g::text, 3, '0'), 2, 1 FROM z, generate_series(1, $2) g",
+        &[&rid, &n],
+    )
+    .expect("tables");
+    c.execute(
+        "INSERT INTO autoassign.table_adjacency
+         SELECT $1::text::uuid, a.id, b.id FROM autoassign.tables a JOIN autoassign.tables b
+             ON a.restaurant_id = b.restaurant_id AND a.id < b.id
+          WHERE a.restaurant_id = $1::text::uuid",
+        &[&rid],
+    )
+    .expect("edges");
+    rid
+}
+
+pub const SLOW_STRATEGY: &str = r#"{"exhaustive": true, "max_tables": 6, "max_overage": 0}"#;
+
+pub fn events(c: &mut Client, booking: &str, event_type: &str) -> i64 {
+    c.query_one(
+        "SELECT count(*) FROM autoassign.events WHERE booking_id = $1::text::uuid AND event_type = $2",
+        &[&booking, &event_type],
+    )
+    .expect("events")
+    .get(0)
+}
+
+/// Makes the booking's queue row due now.
+pub fn make_due(c: &mut Client, booking: &str) {
+    c.execute(
+        "UPDATE autoassign.retry_queue SET next_attempt_at = now() - interval '1 second' WHERE booking_id = $1::text::uuid",
+        &[&booking],
+    )
+    .expect("make due");
+}
+
+pub fn sweep(c: &mut Client) -> (i32, i32, i32, i32, i32) {
+    let r = c
+        .query_one("SELECT processed, confirmed, deferred, gave_up, cutoff FROM autoassign.autoassign_sweep()", &[])
+        .expect("sweep");
+    (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
+}

@@ -138,9 +138,13 @@ impl ZoneSearch {
         }
     }
 
-    /// Lower bound of the score of any plan in this zone (at least two tables).
+    /// Lower bound of the score of any plan in this zone: at least two tables, and up
+    /// to `max_tables` of them, each with at most the zone's largest priority.
     pub(crate) fn zone_score_floor(&self, sc: &ScoreCut<'_>) -> i64 {
-        self.node_score_floor(sc, 1, 0)
+        let best_prio = self.max_prio.saturating_mul(self.b.max_tables as i64);
+        sc.zone_term
+            .saturating_add(sc.tables_w)
+            .saturating_sub(sc.priority_w.saturating_mul(best_prio))
     }
 
     /// Lower bound of the score of any plan extending a set of `size` tables with

@@ -147,7 +147,8 @@ fn expected_reason(f: &Floor, c: &Case) -> Reason {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 3000,
+        // PROPTEST_CASES=200000 for a deeper local run
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
@@ -195,4 +196,63 @@ proptest! {
         prop_assert_eq!(gx.counters.plans_found as usize, want.minimal.len());
         prop_assert!(gx.counters.combinations_tried >= got.counters.combinations_tried);
     }
+}
+
+/// Found by the property test in CI: the zone-level score bound counted the priority
+/// of only one table of a plan, so a better two-table plan in another zone was cut.
+#[test]
+fn zone_score_bound_counts_every_table_priority() {
+    let t = |zone, capacity, min_party, max_party, active, combinable, priority| TableSpec {
+        zone,
+        capacity,
+        min_party,
+        max_party,
+        active,
+        combinable,
+        priority,
+    };
+    let off = || t(0, 1, 1, 1, false, false, 0);
+    let tables = vec![
+        off(),
+        off(),
+        off(),
+        t(0, 6, 6, 6, true, true, 2),
+        t(0, 10, 10, 11, true, false, 0),
+        off(),
+        off(),
+        t(0, 5, 5, 5, true, true, 3),
+        off(),
+        t(1, 4, 4, 4, true, true, 2),
+        t(1, 7, 7, 7, true, true, 4),
+        off(),
+    ];
+    let floor = Floor::new(tables, 2, &[]).expect("floor");
+    let req = Request {
+        party: 11,
+        start: 0,
+        end: 1,
+        requested_zone: None,
+        knobs: Knobs {
+            max_tables: 2,
+            require_adjacency: false,
+            max_overage: 0,
+            max_alternates: 1,
+            ..Knobs::default()
+        },
+    };
+    let got = plan(&floor, &[], &req, &[], &mut || {});
+    let list: Vec<(Vec<u32>, i64)> = got
+        .plans
+        .iter()
+        .map(|p| (p.tables.to_vec(), p.score.total))
+        .collect();
+    assert_eq!(list, vec![(vec![4], 0), (vec![9, 10], 294)]);
+    let want = oracle(&floor, &[], &req);
+    let want_list: Vec<(Vec<u32>, i64)> = want
+        .minimal
+        .iter()
+        .take(2)
+        .map(|p| (p.tables.clone(), p.total))
+        .collect();
+    assert_eq!(list, want_list);
 }

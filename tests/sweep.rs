@@ -1,0 +1,350 @@
+//! The retry sweep: each reason class, inline honoured, concurrency, a killed sweep,
+//! pg_cron registration.
+mod common;
+
+use common::*;
+use std::thread;
+use std::time::Duration;
+
+fn queue_row(c: &mut postgres::Client, booking: &str) -> Option<(String, bool, f64)> {
+    c.query_opt(
+        "SELECT last_class, wake, extract(epoch FROM next_attempt_at - now())::float8
+           FROM autoassign.retry_queue WHERE booking_id = $1::text::uuid",
+        &[&booking],
+    )
+    .unwrap()
+    .map(|r| {
+        (
+            r.get::<_, Option<String>>(0).unwrap_or_default(),
+            r.get(1),
+            r.get(2),
+        )
+    })
+}
+
+fn summary(c: &mut postgres::Client, booking: &str) -> Option<String> {
+    c.query_opt(
+        "SELECT reason FROM autoassign.events WHERE booking_id = $1::text::uuid AND event_type = 'auto_assign.summary'",
+        &[&booking],
+    )
+    .unwrap()
+    .map(|r| r.get(0))
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn hard_reason_gives_up_without_replanning() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4, 4]);
+    let big = booking(&mut c, &rid, 40, 0, 90);
+    let (ok, reason, _) = confirm(&mut c, &big, "inline");
+    assert!(!ok);
+    assert_eq!(reason.as_deref(), Some("party_exceeds_floor"));
+    assert_eq!(queue_row(&mut c, &big).map(|q| q.0), Some("hard".into()));
+    let quotes_before = events(&mut c, &big, "auto_assign.quote");
+    let (processed, _, _, gave_up, _) = sweep(&mut c);
+    assert!(processed >= 1 && gave_up >= 1);
+    assert_eq!(
+        events(&mut c, &big, "auto_assign.quote"),
+        quotes_before,
+        "no planner run for a hard reason"
+    );
+    assert_eq!(summary(&mut c, &big).as_deref(), Some("gave_up"));
+    assert!(queue_row(&mut c, &big).is_none());
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn transient_backs_off_with_jitter_then_confirms() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4]);
+    let a = booking(&mut c, &rid, 2, 0, 90);
+    // two lost races in a row (as a concurrent confirm would report them)
+    c.execute(
+        "SELECT autoassign.retry_after_failure($1::text::uuid, 'conflict', 'transient')",
+        &[&a],
+    )
+    .unwrap();
+    let (_, _, first) = queue_row(&mut c, &a).unwrap();
+    assert!(
+        (8.0..=12.0).contains(&first),
+        "first retry in 10 s +- 20%: {first}"
+    );
+    c.execute(
+        "SELECT autoassign.retry_after_failure($1::text::uuid, 'conflict', 'transient')",
+        &[&a],
+    )
+    .unwrap();
+    let (class, _, second) = queue_row(&mut c, &a).unwrap();
+    assert_eq!(class, "transient");
+    assert!(
+        (16.0..=24.0).contains(&second),
+        "second retry in 20 s +- 20%: {second}"
+    );
+    // not due yet: the sweep leaves it alone
+    let quotes = events(&mut c, &a, "auto_assign.quote");
+    sweep(&mut c);
+    assert_eq!(events(&mut c, &a, "auto_assign.quote"), quotes);
+    // due: the sweep confirms it through the API path, source job
+    make_due(&mut c, &a);
+    let (_, confirmed, ..) = sweep(&mut c);
+    assert!(confirmed >= 1);
+    let status: String = c
+        .query_one(
+            "SELECT status FROM autoassign.bookings WHERE id = $1::text::uuid",
+            &[&a],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "confirmed");
+    assert_eq!(summary(&mut c, &a).as_deref(), Some("confirmed"));
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn capacity_waits_for_a_cancel_that_frees_its_window() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4]);
+    let a = booking(&mut c, &rid, 4, 0, 90);
+    let b = booking(&mut c, &rid, 4, 30, 90); // overlaps a
+    let late = booking(&mut c, &rid, 4, 300, 90); // does not overlap a
+    assert!(confirm(&mut c, &a, "inline").0);
+    assert!(!confirm(&mut c, &b, "inline").0);
+    assert!(confirm(&mut c, &late, "inline").0);
+    let late2 = booking(&mut c, &rid, 4, 320, 60); // overlaps late, not a
+    assert!(!confirm(&mut c, &late2, "inline").0);
+    let (class, wake, wait) = queue_row(&mut c, &b).unwrap();
+    assert_eq!(class, "capacity");
+    assert!(!wake);
+    assert!(
+        wait > 20.0 * 60.0,
+        "capacity retries only on a slow backstop: {wait} s"
+    );
+
+    // nothing changed: the sweep does not re-run the planner (inline honoured)
+    let quotes = events(&mut c, &b, "auto_assign.quote");
+    sweep(&mut c);
+    assert_eq!(events(&mut c, &b, "auto_assign.quote"), quotes);
+
+    // cancelling a wakes exactly the bookings whose window overlaps the freed one
+    c.query(
+        "SELECT * FROM autoassign.autoassign_cancel($1::text::uuid)",
+        &[&a],
+    )
+    .unwrap();
+    assert!(queue_row(&mut c, &b).unwrap().1, "b is woken");
+    assert!(
+        !queue_row(&mut c, &late2).unwrap().1,
+        "late2 does not overlap the freed window"
+    );
+    let (_, confirmed, ..) = sweep(&mut c);
+    assert!(confirmed >= 1);
+    let status: String = c
+        .query_one(
+            "SELECT status FROM autoassign.bookings WHERE id = $1::text::uuid",
+            &[&b],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "confirmed");
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn cutoff_stops_before_service() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4]);
+    let a = booking(&mut c, &rid, 2, 0, 90); // 2030-06-01 18:00 UTC, cutoff 10 min
+    make_due(&mut c, &a);
+    let r = c
+        .query_one("SELECT processed, cutoff FROM autoassign.autoassign_sweep(now => '2030-06-01 17:55+00')", &[])
+        .unwrap();
+    assert!(r.get::<_, i32>(0) >= 1);
+    assert!(r.get::<_, i32>(1) >= 1);
+    assert_eq!(summary(&mut c, &a).as_deref(), Some("cutoff"));
+    assert_eq!(
+        events(&mut c, &a, "auto_assign.quote"),
+        0,
+        "no planner run past the cutoff"
+    );
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn two_concurrent_sweeps_never_share_a_booking() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4, 4, 4, 4]);
+    let ids: Vec<String> = (0..40)
+        .map(|i| booking(&mut c, &rid, 2, (i % 10) * 100, 60))
+        .collect();
+    c.execute(
+        "UPDATE autoassign.retry_queue SET next_attempt_at = now() - interval '1 second' WHERE restaurant_id = $1::text::uuid",
+        &[&rid],
+    )
+    .unwrap();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            thread::spawn(|| {
+                let mut c = connect();
+                let mut processed = 0;
+                loop {
+                    let (p, ..) = sweep(&mut c);
+                    if p == 0 {
+                        break processed;
+                    }
+                    processed += p;
+                }
+            })
+        })
+        .collect();
+    let total: i32 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(total >= 40);
+    let attempts_per_booking: Vec<i64> = ids
+        .iter()
+        .map(|id| events(&mut c, id, "auto_assign.attempt"))
+        .collect();
+    assert!(
+        attempts_per_booking.iter().all(|&n| n == 1),
+        "each booking planned by one sweep: {attempts_per_booking:?}"
+    );
+    // every booking was confirmed, or lost a race to the other sweep and waits for a
+    // transient retry; none is lost and none is double-booked
+    let confirmed = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid AND status = 'confirmed'",
+        &rid,
+    );
+    let retrying = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1::text::uuid AND last_class = 'transient'",
+        &rid,
+    );
+    assert_eq!(confirmed + retrying, 40);
+    assert!(
+        confirmed >= 36,
+        "lost races are rare after a fresh re-plan: {confirmed}"
+    );
+    let overlaps = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.allocations a JOIN autoassign.allocations b
+            ON a.table_id = b.table_id AND a.id < b.id AND a.during && b.during
+         WHERE a.restaurant_id = $1::text::uuid",
+        &rid,
+    );
+    assert_eq!(overlaps, 0);
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn killed_sweep_leaves_nothing_and_next_sweep_takes_over() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4, 4]);
+    let ids: Vec<String> = (0..4)
+        .map(|i| booking(&mut c, &rid, 2, i * 100, 60))
+        .collect();
+    for id in &ids {
+        make_due(&mut c, id);
+    }
+    let mut victim = connect();
+    let pid: i32 = victim
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    victim.batch_execute("BEGIN").unwrap();
+    let (p, confirmed, ..) = sweep(&mut victim);
+    assert!(
+        p >= 4 && confirmed >= 4,
+        "inside its open transaction the sweep did the work"
+    );
+    // killed before commit: its allocations and its row locks go with it
+    let killed: bool = c
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    assert!(killed);
+    for _ in 0..100 {
+        let gone: bool = c
+            .query_one(
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)",
+                &[&pid],
+            )
+            .unwrap()
+            .get(0);
+        if gone {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM autoassign.allocations WHERE restaurant_id = $1::text::uuid",
+            &rid
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1::text::uuid",
+            &rid
+        ),
+        4
+    );
+    c.batch_execute("SET lock_timeout = '2s'").unwrap();
+    let (_, confirmed, ..) = sweep(&mut c);
+    assert!(
+        confirmed >= 4,
+        "no stuck lock: the next sweep takes the bookings"
+    );
+    c.batch_execute("RESET lock_timeout").unwrap();
+}
+
+#[test]
+#[ignore = "needs a running server with pg_cron preloaded: scripts/test.sh"]
+fn pg_cron_registration() {
+    let mut c = setup();
+    c.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_cron")
+        .unwrap();
+    // the launcher starts a little after the database exists: poll for it
+    let mut launcher = false;
+    for _ in 0..100 {
+        launcher = c
+            .query_one("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pg_cron launcher')", &[])
+            .unwrap()
+            .get(0);
+        if launcher {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(launcher, "pg_cron launcher is running");
+    let job: i64 = c
+        .query_one(
+            "SELECT autoassign.autoassign_schedule_sweep('*/5 * * * *')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let row = c
+        .query_one(
+            "SELECT schedule, command FROM cron.job WHERE jobid = $1",
+            &[&job],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "*/5 * * * *");
+    assert!(row.get::<_, String>(1).contains("autoassign_sweep"));
+    let removed: bool = c
+        .query_one("SELECT autoassign.autoassign_unschedule_sweep()", &[])
+        .unwrap()
+        .get(0);
+    assert!(removed);
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM cron.job WHERE jobname = 'pg_autoassign_sweep'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}

@@ -1,0 +1,269 @@
+//! Telemetry guarantees that need a real server: every caller writes its quote event,
+//! stats survive rollbacks, cancels leave nothing behind, one summary under races.
+mod common;
+
+use common::*;
+use std::thread;
+use std::time::Duration;
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn every_caller_path_writes_a_quote_event() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4, 4]);
+    let a = booking(&mut c, &rid, 2, 0, 90);
+    let b = booking(&mut c, &rid, 2, 0, 90);
+    c.query(
+        "SELECT * FROM autoassign.autoassign_quote($1::text::uuid)",
+        &[&a],
+    )
+    .unwrap();
+    c.query(
+        "SELECT * FROM autoassign.autoassign_explain($1::text::uuid)",
+        &[&a],
+    )
+    .unwrap();
+    c.query(
+        "SELECT * FROM autoassign.autoassign_quote($1::text::uuid, source => 'my_tool')",
+        &[&a],
+    )
+    .unwrap();
+    assert!(confirm(&mut c, &a, "inline").0);
+    make_due(&mut c, &b);
+    let (processed, confirmed, ..) = sweep(&mut c);
+    assert!(processed >= 1 && confirmed >= 1);
+    let sources: Vec<String> = c
+        .query(
+            "SELECT DISTINCT source FROM autoassign.events WHERE restaurant_id = $1::text::uuid
+               AND event_type = 'auto_assign.quote' ORDER BY 1",
+            &[&rid],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(sources, vec!["api", "inline", "job", "my_tool", "ops"]);
+    // every quote event carries the planner counters and the effective knobs
+    let bare: i64 = c
+        .query_one(
+            "SELECT count(*) FROM autoassign.events WHERE restaurant_id = $1::text::uuid
+               AND event_type = 'auto_assign.quote'
+               AND (payload->>'combinations_tried' IS NULL OR strategy->>'max_tables' IS NULL
+                    OR payload->>'cache_hit' IS NULL OR duration_us IS NULL)",
+            &[&rid],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(bare, 0);
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn stats_survive_rollback_but_event_rows_do_not() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4]);
+    let a = booking(&mut c, &rid, 2, 0, 90);
+    let calls = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT coalesce(sum(calls), 0)::int8 FROM autoassign.stats WHERE restaurant_id = $1::text::uuid",
+            &[&rid],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let before = calls(&mut c);
+    let mut tx = c.transaction().unwrap();
+    tx.query(
+        "SELECT * FROM autoassign.autoassign_quote($1::text::uuid)",
+        &[&a],
+    )
+    .unwrap();
+    tx.rollback().unwrap();
+    assert_eq!(
+        calls(&mut c),
+        before + 1,
+        "shared-memory counters count the rolled-back call"
+    );
+    assert_eq!(
+        events(&mut c, &a, "auto_assign.quote"),
+        0,
+        "its event row rolled back"
+    );
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn statement_timeout_leaves_no_allocation() {
+    let mut c = setup();
+    let rid = slow_floor(&mut c, 60);
+    let a = booking(&mut c, &rid, 12, 0, 90);
+    c.batch_execute("SET statement_timeout = '300ms'").unwrap();
+    let err = c
+        .query(
+            "SELECT * FROM autoassign.autoassign_confirm($1::text::uuid, $2::text::jsonb)",
+            &[&a, &SLOW_STRATEGY],
+        )
+        .expect_err("the planner must be cut by statement_timeout");
+    assert_eq!(err.code().map(|s| s.code()), Some("57014"));
+    c.batch_execute("RESET statement_timeout").unwrap();
+    assert_nothing_written(&mut c, &rid, &a);
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn pg_cancel_backend_leaves_no_allocation() {
+    let mut c = setup();
+    let rid = slow_floor(&mut c, 60);
+    let a = booking(&mut c, &rid, 12, 0, 90);
+    let mut victim = connect();
+    let pid: i32 = victim
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let a2 = a.clone();
+    let worker = thread::spawn(move || {
+        victim
+            .query(
+                "SELECT * FROM autoassign.autoassign_confirm($1::text::uuid, $2::text::jsonb)",
+                &[&a2, &SLOW_STRATEGY],
+            )
+            .map(|_| ())
+    });
+    // wait until the confirm is running, then cancel it
+    for _ in 0..100 {
+        let active: bool = c
+            .query_one("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active')", &[&pid])
+            .unwrap()
+            .get(0);
+        if active {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    thread::sleep(Duration::from_millis(150));
+    let cancelled: bool = c
+        .query_one("SELECT pg_cancel_backend($1)", &[&pid])
+        .unwrap()
+        .get(0);
+    assert!(cancelled);
+    let err = worker
+        .join()
+        .unwrap()
+        .expect_err("the confirm must be cancelled");
+    assert_eq!(err.code().map(|s| s.code()), Some("57014"));
+    assert_nothing_written(&mut c, &rid, &a);
+    let counted: i64 = c
+        .query_one(
+            "SELECT coalesce(sum(calls), 0)::int8 FROM autoassign.stats WHERE restaurant_id = $1::text::uuid AND reason = 'cancelled'",
+            &[&rid],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        counted >= 1,
+        "the cancelled run is counted in autoassign.stats"
+    );
+}
+
+fn assert_nothing_written(c: &mut postgres::Client, rid: &str, booking: &str) {
+    assert_eq!(
+        count(
+            c,
+            "SELECT count(*) FROM autoassign.allocations WHERE restaurant_id = $1::text::uuid",
+            rid
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            c,
+            "SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1::text::uuid",
+            rid
+        ),
+        0
+    );
+    let status: String = c
+        .query_one(
+            "SELECT status FROM autoassign.bookings WHERE id = $1::text::uuid",
+            &[&booking],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "pending");
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn deadline_returns_timeout_and_writes_timeout_event() {
+    let mut c = setup();
+    let rid = slow_floor(&mut c, 60);
+    let a = booking(&mut c, &rid, 12, 0, 90);
+    let strategy = r#"{"exhaustive": true, "max_tables": 6, "max_overage": 0, "deadline_ms": 30}"#;
+    let row = c
+        .query_one("SELECT ok, reason, reason_class FROM autoassign.autoassign_quote($1::text::uuid, $2::text::jsonb)", &[&a, &strategy])
+        .unwrap();
+    assert_eq!(row.get::<_, Option<String>>(1).as_deref(), Some("timeout"));
+    assert_eq!(
+        row.get::<_, Option<String>>(2).as_deref(),
+        Some("transient")
+    );
+    assert_eq!(events(&mut c, &a, "auto_assign.timeout"), 1);
+    let hit: bool = c
+        .query_one(
+            "SELECT (payload->>'deadline_hit')::bool FROM autoassign.events WHERE booking_id = $1::text::uuid AND event_type = 'auto_assign.quote'",
+            &[&a],
+        )
+        .unwrap()
+        .get(0);
+    assert!(hit);
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn one_summary_when_inline_sweep_and_manual_race() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4, 4, 4, 4, 4, 4]);
+    let ids: Vec<String> = (0..12)
+        .map(|i| booking(&mut c, &rid, 2, i * 20, 90))
+        .collect();
+    for id in &ids {
+        make_due(&mut c, id);
+    }
+    let handles: Vec<_> = ["inline", "manual", "job"]
+        .into_iter()
+        .map(|source| {
+            let ids = ids.clone();
+            thread::spawn(move || {
+                let mut c = connect();
+                for id in &ids {
+                    if source == "job" {
+                        sweep(&mut c);
+                    } else {
+                        confirm(&mut c, id, source);
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let bad: i64 = c
+        .query_one(
+            "SELECT count(*) FROM autoassign.bookings b WHERE b.restaurant_id = $1::text::uuid
+               AND (SELECT count(*) FROM autoassign.events e WHERE e.booking_id = b.id
+                     AND e.event_type = 'auto_assign.summary') <> 1",
+            &[&rid],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(bad, 0, "every booking has exactly one summary");
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1::text::uuid",
+            &rid
+        ),
+        12
+    );
+}
