@@ -200,3 +200,34 @@ CREATE FUNCTION clock_now() RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(nullif(current_setting('autoassign.simulated_now', true), '')::timestamptz, now())
 $$;
+
+-- A booking's one summary (SPEC §6): the attempts used, the time from its first event,
+-- every source involved and the final reason. The partial unique index makes a second
+-- summary a no-op; returns whether this call wrote it.
+CREATE FUNCTION write_summary(
+    p_restaurant uuid, p_booking uuid, p_source text, p_outcome text,
+    p_final_reason text, p_attempts int, p_extra jsonb DEFAULT '{}'
+) RETURNS bool
+LANGUAGE sql VOLATILE AS $$
+    WITH story AS (
+        SELECT min(e.at) AS first_at,
+               array_agg(DISTINCT e.source ORDER BY e.source) FILTER (WHERE e.source IS NOT NULL) AS sources
+          FROM autoassign.events e WHERE e.booking_id = p_booking
+    ), ins AS (
+        INSERT INTO autoassign.events
+            (event_type, restaurant_id, booking_id, source, success, reason, duration_us, attempt, payload)
+        SELECT 'auto_assign.summary', p_restaurant, p_booking, p_source, p_outcome = 'confirmed', p_outcome,
+               (extract(epoch FROM clock_timestamp() - coalesce(s.first_at, clock_timestamp())) * 1000000)::int8,
+               p_attempts,
+               p_extra || jsonb_build_object(
+                   'outcome', p_outcome,
+                   'final_reason', p_final_reason,
+                   'attempts', p_attempts,
+                   'sources', (SELECT to_jsonb(array_agg(DISTINCT x ORDER BY x))
+                                 FROM unnest(coalesce(s.sources, '{}') || p_source) x),
+                   'first_event_at', s.first_at)
+          FROM story s
+        ON CONFLICT (booking_id) WHERE event_type = 'auto_assign.summary' DO NOTHING
+        RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM ins)
+$$;

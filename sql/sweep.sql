@@ -103,9 +103,19 @@ $$;
 CREATE FUNCTION allocations_freed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    -- a deleted allocation frees its window; a shrunk one frees what it gave up
-    IF TG_OP = 'DELETE' OR NOT (NEW.during @> OLD.during) THEN
+    -- a deleted allocation frees its window; a moved or shrunk one frees only what it
+    -- gave up (before its new start, after its new end)
+    IF TG_OP = 'DELETE' OR NOT (NEW.during && OLD.during) THEN
         PERFORM autoassign.wake_overlapping(OLD.restaurant_id, OLD.during);
+    ELSE
+        IF lower(NEW.during) > lower(OLD.during) THEN
+            PERFORM autoassign.wake_overlapping(OLD.restaurant_id,
+                tstzrange(lower(OLD.during), lower(NEW.during)));
+        END IF;
+        IF upper(NEW.during) < upper(OLD.during) THEN
+            PERFORM autoassign.wake_overlapping(OLD.restaurant_id,
+                tstzrange(upper(NEW.during), upper(OLD.during)));
+        END IF;
     END IF;
     RETURN NULL;
 END $$;
@@ -145,7 +155,9 @@ BEGIN
     UPDATE autoassign.retry_queue q SET
         attempts_hard = attempts_hard + (p_class = 'hard')::int,
         attempts_transient = attempts_transient + (p_class = 'transient')::int,
-        attempts_capacity = attempts_capacity + (p_class = 'capacity')::int,
+        -- an attempt after a wake-up is free: only one of the woken can take the freed
+        -- table, and the others should not lose their budget for trying
+        attempts_capacity = attempts_capacity + (p_class = 'capacity' AND NOT q.wake)::int,
         last_reason = p_reason,
         last_class = p_class,
         wake = false,
@@ -182,6 +194,7 @@ DECLARE
     attempts int;
     outcome text;
     done uuid[] := '{}';
+    woken bool;
 BEGIN
     IF max_bookings IS NULL OR time_budget_ms IS NULL THEN
         RAISE EXCEPTION 'max_bookings and time_budget_ms must not be NULL'
@@ -212,7 +225,10 @@ BEGIN
         SELECT rq.* INTO q
           FROM autoassign.retry_queue rq
           JOIN autoassign.bookings bk ON bk.id = rq.booking_id
-         WHERE (rq.next_attempt_at <= autoassign.clock_now() OR rq.wake)
+          JOIN autoassign.restaurants rs ON rs.id = bk.restaurant_id
+         WHERE (rq.next_attempt_at <= autoassign.clock_now() OR rq.wake
+                -- reaching the cutoff is an outcome: don't wait for the timer
+                OR bk.start_at - make_interval(mins => rs.cutoff_minutes) <= autoassign.clock_now())
            AND bk.status = 'pending'
            AND rq.booking_id <> ALL (done)
          ORDER BY bk.start_at, rq.booking_id
@@ -232,18 +248,27 @@ BEGIN
         END IF;
 
         outcome := NULL;
+        woken := q.wake;
+        SELECT * INTO p FROM autoassign.retry_policy WHERE class = q.last_class;
+        attempts := CASE q.last_class WHEN 'hard' THEN q.attempts_hard
+                                      WHEN 'transient' THEN q.attempts_transient
+                                      ELSE q.attempts_capacity END;
         IF b.start_at - make_interval(mins => b.cutoff_minutes) <= autoassign.clock_now() THEN
             outcome := 'cutoff';
         ELSIF q.last_class = 'hard' THEN
             -- the inline call already proved it hopeless: no planner run
+            outcome := 'gave_up';
+        ELSIF FOUND AND NOT woken AND attempts >= p.max_attempts THEN
+            -- the class budget is spent and nothing changed
             outcome := 'gave_up';
         END IF;
 
         IF outcome IS NULL THEN
             strat := '{}';
             IF q.last_reason = 'timeout' AND (SELECT relax_after_timeout FROM autoassign.retry_policy WHERE class = 'transient') THEN
-                strat := jsonb_build_object('max_tables',
-                    least(6, coalesce((b.last->'strategy'->>'max_tables')::int, 3) + 1));
+                strat := jsonb_build_object(
+                    'max_tables', least(6, coalesce((b.last->'strategy'->>'max_tables')::int, 3) + 1),
+                    'relaxed', 'after timeout: max_tables + 1 (retry_policy.relax_after_timeout)');
             END IF;
             SELECT * INTO c FROM autoassign.autoassign_confirm(q.booking_id, strat, 'job');
             IF c.ok THEN
@@ -260,7 +285,8 @@ BEGIN
             attempts := CASE q.last_class WHEN 'hard' THEN q.attempts_hard
                                           WHEN 'transient' THEN q.attempts_transient
                                           ELSE q.attempts_capacity END;
-            IF q.last_class = 'hard' OR attempts >= p.max_attempts THEN
+            IF q.last_class = 'hard'
+               OR (attempts >= p.max_attempts AND NOT (woken AND q.last_class = 'capacity')) THEN
                 outcome := 'gave_up';
             ELSE
                 deferred := deferred + 1;
@@ -269,14 +295,11 @@ BEGIN
         END IF;
 
         -- the booking's one summary: it gave up or ran out of time
-        INSERT INTO autoassign.events (event_type, restaurant_id, booking_id, source, success, reason, attempt, payload)
-        VALUES ('auto_assign.summary', q.restaurant_id, q.booking_id, 'job', false, outcome,
-                q.attempts_hard + q.attempts_transient + q.attempts_capacity,
-                jsonb_build_object('outcome', outcome, 'final_reason', q.last_reason,
-                                   'final_class', q.last_class,
-                                   'attempts', jsonb_build_object('hard', q.attempts_hard,
-                                        'transient', q.attempts_transient, 'capacity', q.attempts_capacity)))
-        ON CONFLICT (booking_id) WHERE event_type = 'auto_assign.summary' DO NOTHING;
+        PERFORM autoassign.write_summary(q.restaurant_id, q.booking_id, 'job', outcome, q.last_reason,
+            q.attempts_hard + q.attempts_transient + q.attempts_capacity,
+            jsonb_build_object('final_class', q.last_class,
+                'attempts_by_class', jsonb_build_object('hard', q.attempts_hard,
+                    'transient', q.attempts_transient, 'capacity', q.attempts_capacity)));
         DELETE FROM autoassign.retry_queue WHERE booking_id = q.booking_id;
         IF outcome = 'cutoff' THEN cutoff := cutoff + 1; ELSE gave_up := gave_up + 1; END IF;
     END LOOP;

@@ -459,18 +459,15 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
                 conflicts,
                 &table_strings,
             )?;
-            events::write(Event {
-                event_type: events::SUMMARY,
-                restaurant_id: Some(ctx.restaurant_id),
-                booking_id: Some(booking_id),
+            events::summary(
+                ctx.restaurant_id,
+                booking_id,
                 source,
-                success: Some(true),
-                reason: Some("confirmed"),
-                duration_us: Some(duration_us),
-                attempt: Some(attempt),
-                payload: Some(json!({"outcome": "confirmed", "table_ids": table_strings})),
-                ..Event::default()
-            })?;
+                "confirmed",
+                None,
+                attempt,
+                json!({"table_ids": table_strings}),
+            )?;
             Ok(ConfirmResult {
                 ok: true,
                 reason: None,
@@ -655,18 +652,18 @@ pub fn cancel(booking_id: Uuid, source: &str) -> Result<CancelResult> {
     }
     let tables_freed = writes::cancel(booking_id)?;
     // A booking that never reached an outcome gets its one summary now.
-    events::write(Event {
-        event_type: events::SUMMARY,
-        restaurant_id: Some(ctx.restaurant_id),
-        booking_id: Some(booking_id),
+    events::summary(
+        ctx.restaurant_id,
+        booking_id,
         source,
-        success: Some(false),
-        reason: Some("cancelled"),
-        payload: Some(
-            json!({"outcome": "cancelled", "tables_freed": tables_freed, "previous_status": ctx.status}),
-        ),
-        ..Event::default()
-    })?;
+        "cancelled",
+        ctx.last_result
+            .as_ref()
+            .and_then(|r| r.get("reason"))
+            .and_then(Value::as_str),
+        next_attempt(&ctx) - 1,
+        json!({"tables_freed": tables_freed, "previous_status": ctx.status}),
+    )?;
     Ok(CancelResult {
         ok: true,
         reason: None,

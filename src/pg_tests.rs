@@ -249,7 +249,7 @@ fn free_capacity_sees_allocations() {
     let (rid, bid) = demo_booking(0);
     let free = |rid: pgrx::Uuid| -> i64 {
         Spi::get_one_with_args::<i64>(
-            "SELECT sum(free_seats)::int8 FROM autoassign.autoassign_free_capacity($1, b.start_at, b.start_at + interval '30 minutes')
+            "SELECT (SELECT sum(free_seats) FROM autoassign.autoassign_free_capacity($1, b.start_at, b.start_at + interval '30 minutes'))::int8
                FROM autoassign.bookings b WHERE b.id = $2",
             &[rid.into(), bid.into()],
         )

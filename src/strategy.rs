@@ -28,6 +28,9 @@ pub struct Strategy {
     pub exhaustive: bool,
     pub lookahead: bool,
     pub weights: Weights,
+    /// Set by the sweep when it relaxed a knob after a timeout; echoed to the events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relaxed: Option<String>,
 }
 
 impl Default for Strategy {
@@ -42,6 +45,7 @@ impl Default for Strategy {
             deadline_ms: None,
             exhaustive: false,
             lookahead: true,
+            relaxed: None,
             weights: Weights {
                 waste: w.waste,
                 tables: w.tables,
@@ -156,6 +160,13 @@ impl Strategy {
                 "exhaustive" => s.exhaustive = boolean(key, v)?,
                 "lookahead" => s.lookahead = boolean(key, v)?,
                 "weights" => weights(v, &mut s.weights)?,
+                "relaxed" => {
+                    let note = v
+                        .as_str()
+                        .filter(|n| n.len() <= 200)
+                        .ok_or_else(|| bad(format!("relaxed must be a short string, got {v}")))?;
+                    s.relaxed = Some(note.to_string());
+                }
                 other => return Err(bad(format!("unknown key {other:?}"))),
             }
         }

@@ -155,7 +155,12 @@ fn cutoff_stops_before_service() {
     let mut c = setup();
     let (rid, _) = small_floor(&mut c, &[4]);
     let a = booking(&mut c, &rid, 2, 0, 90); // 2030-06-01 18:00 UTC, cutoff 10 min
-    make_due(&mut c, &a);
+                                             // not due on its timer: reaching the cutoff alone makes the sweep take it
+    c.execute(
+        "UPDATE autoassign.retry_queue SET next_attempt_at = '2030-06-02' WHERE booking_id = $1::text::uuid",
+        &[&a],
+    )
+    .unwrap();
     let r = c
         .query_one("SELECT processed, cutoff FROM autoassign.autoassign_sweep(now => '2030-06-01 17:55+00')", &[])
         .unwrap();
@@ -347,4 +352,39 @@ fn pg_cron_registration() {
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
+}
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn wake_attempts_do_not_spend_the_budget() {
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4]);
+    let a = booking(&mut c, &rid, 4, 0, 90);
+    let b = booking(&mut c, &rid, 4, 0, 90);
+    assert!(confirm(&mut c, &a, "inline").0);
+    assert!(!confirm(&mut c, &b, "inline").0);
+    let spent = |c: &mut postgres::Client| -> i32 {
+        c.query_one("SELECT attempts_capacity FROM autoassign.retry_queue WHERE booking_id = $1::text::uuid", &[&b])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(spent(&mut c), 1);
+    // a wake-up that does not free enough (another booking took the table) is free
+    c.execute(
+        "UPDATE autoassign.retry_queue SET wake = true WHERE booking_id = $1::text::uuid",
+        &[&b],
+    )
+    .unwrap();
+    let (_, _, deferred, ..) = sweep(&mut c);
+    assert!(deferred >= 1);
+    assert_eq!(spent(&mut c), 1, "the woken attempt is not charged");
+    assert_eq!(
+        events(&mut c, &b, "auto_assign.attempt"),
+        2,
+        "but it is recorded"
+    );
+    assert!(
+        !queue_row(&mut c, &b).unwrap().1,
+        "the wake flag is consumed"
+    );
 }

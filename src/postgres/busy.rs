@@ -27,6 +27,9 @@ pub fn pending(
            JOIN autoassign.restaurants r ON r.id = b.restaurant_id
           WHERE b.restaurant_id = $1 AND b.status = 'pending' AND b.id <> $2
             AND b.start_at < {end} AND b.start_at >= {start}
+            -- a booking the sweep gave up on (or cut off) no longer needs protecting
+            AND NOT EXISTS (SELECT 1 FROM autoassign.events e
+                             WHERE e.booking_id = b.id AND e.event_type = 'auto_assign.summary')
           ORDER BY b.start_at, b.id
           LIMIT 64",
         start = micros_param(3),

@@ -97,3 +97,34 @@ pub fn write(ev: Event<'_>) -> Result<bool> {
         Ok(!super::stmt::update(client, query.as_str(), None, &args)?.is_empty())
     })
 }
+
+/// Writes the booking's one summary through `autoassign.write_summary`, which adds the
+/// attempts, the time from the first event and every source involved. A second call
+/// for the same booking is a no-op; returns whether this one wrote it.
+pub fn summary(
+    restaurant: Uuid,
+    booking: Uuid,
+    source: &str,
+    outcome: &str,
+    final_reason: Option<&str>,
+    attempts: i32,
+    extra: Value,
+) -> Result<bool> {
+    Spi::connect_mut(|client| {
+        let row = super::stmt::update(
+            client,
+            "SELECT autoassign.write_summary($1, $2, $3, $4, $5, $6, $7)",
+            Some(1),
+            &[
+                restaurant.into(),
+                booking.into(),
+                source.into(),
+                outcome.into(),
+                super::opt_arg(final_reason),
+                attempts.into(),
+                JsonB(extra).into(),
+            ],
+        )?;
+        Ok(row.first().get_one::<bool>()?.unwrap_or(false))
+    })
+}

@@ -297,8 +297,10 @@ pub fn plan(
             0,
             if pending.is_empty() {
                 "no pending bookings".to_string()
-            } else {
+            } else if !use_lookahead {
                 "lookahead disabled (weight or cap is 0)".to_string()
+            } else {
+                "no plan to protect pending bookings from".to_string()
             },
         ));
     }
