@@ -19,3 +19,18 @@ CREATE TABLE public.bench_bookings AS
 SELECT row_number() OVER (ORDER BY start_at, id) AS n, id
   FROM autoassign.bookings WHERE status = 'pending';
 SELECT count(*) AS pending_bookings FROM public.bench_bookings;
+-- Quotes every pending bench booking `rounds` times (one planner run each).
+CREATE OR REPLACE FUNCTION public.bench_quotes(strategy jsonb, src text, rounds int) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    b record;
+    n bigint := 0;
+BEGIN
+    FOR i IN 1..rounds LOOP
+        FOR b IN SELECT id FROM public.bench_bookings ORDER BY n LOOP
+            PERFORM * FROM autoassign.autoassign_quote(b.id, strategy, src);
+            n := n + 1;
+        END LOOP;
+    END LOOP;
+    RETURN n;
+END $$;

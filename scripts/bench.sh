@@ -15,9 +15,22 @@ cargo run --release -q -p autoassign_planner --example latency -- 2000
 install_extension
 start_cluster "$DIR" "$PORT"
 PSQL=(as_postgres "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PORT" -U postgres -d pg_autoassign -v ON_ERROR_STOP=1)
-PGBENCH=(as_postgres "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PORT" -U postgres pg_autoassign)
-cp bench/*.pgbench /tmp/ && chmod a+r /tmp/*.pgbench
+PGBENCH=(as_postgres "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PORT" -U postgres pg_autoassign)
+# pg_stat_statements gives server-side execution time per statement
+"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_autoassign,pg_cron,pg_stat_statements'"
+as_postgres "$PG_BIN/pg_ctl" -D "$DIR/data" -m fast -w restart >/dev/null
+"${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+BENCH_FILES="$(mktemp -d)"
+cp bench/*.pgbench "$BENCH_FILES/" && chmod -R a+rX "$BENCH_FILES"
 "${PSQL[@]}" -f "$ROOT/bench/setup.sql"
+
+statements() { # label: server-side mean/max exec time of the autoassign statements since the last reset
+    "${PSQL[@]}" -tAc "SELECT '$1: ' || left(regexp_replace(query, '\s+', ' ', 'g'), 60) || ' -> calls ' || calls
+        || ', server-side mean ' || round(mean_exec_time::numeric * 1000) || ' us, stddev '
+        || round(stddev_exec_time::numeric * 1000) || ' us'
+        FROM pg_stat_statements WHERE query LIKE '%autoassign_%(%' AND query NOT LIKE '%pg_stat_statements%' ORDER BY query"
+    "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
 
 server_side() { # label, source, event type
     "${PSQL[@]}" -tAc "SELECT '$1: server-side duration_us p50 ' || percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us)
@@ -28,26 +41,31 @@ server_side() { # label, source, event type
 
 for clients in 1 8; do
     log "pgbench quote, $clients client(s), ${SECS}s"
-    "${PGBENCH[@]}" -c "$clients" -j "$clients" -T "$SECS" -f /tmp/quote.pgbench | grep -E "^(tps|latency)"
+    "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    "${PGBENCH[@]}" -c "$clients" -j "$clients" -T "$SECS" -f "$BENCH_FILES/quote.pgbench" | grep -E "^(tps|latency)"
+    statements "quote c=$clients"
     server_side "quote c=$clients" bench auto_assign.quote
     log "pgbench confirm+cancel, $clients client(s), ${SECS}s"
-    "${PGBENCH[@]}" -c "$clients" -j "$clients" -T "$SECS" -f /tmp/confirm_cancel.pgbench | grep -E "^(tps|latency)"
+    "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    "${PGBENCH[@]}" -c "$clients" -j "$clients" -T "$SECS" -f "$BENCH_FILES/confirm_cancel.pgbench" | grep -E "^(tps|latency)"
+    statements "confirm+cancel c=$clients"
     server_side "confirm c=$clients" bench auto_assign.attempt
 done
 
-for mode in off on sample; do
-    log "pgbench quote with autoassign.telemetry=$mode, 1 client, ${SECS}s"
-    as_postgres env PGOPTIONS="-c autoassign.telemetry=$mode" "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PORT" -U postgres \
-        -c 1 -j 1 -T "$SECS" -f /tmp/quote.pgbench pg_autoassign | grep -E "^(tps|latency)"
-done
+log "pgbench quote with autoassign.telemetry off / on / sample interleaved in one run, 1 client, $((SECS * 3))s"
+"${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
+"${PGBENCH[@]}" -c 1 -j 1 -T "$((SECS * 3))" -f "$BENCH_FILES/telemetry_off.pgbench" \
+    -f "$BENCH_FILES/telemetry_on.pgbench" -f "$BENCH_FILES/telemetry_sample.pgbench" | grep -E "^(tps|latency)"
+echo "(off: SELECT ok ..., on: SELECT ok, reason ..., sample: SELECT ok, reason, seats ...)"
+statements "telemetry"
+"${PSQL[@]}" -c "DELETE FROM autoassign.events WHERE source = 'bench'"
 
-log "Exhaustive (no pruning, no floor cache) vs normal: 2000 quotes each"
-"${PSQL[@]}" -c "SET autoassign.telemetry = on" -c "
-    SELECT count(*) FROM public.bench_bookings b, generate_series(1, 66) g,
-           autoassign.autoassign_quote(b.id, source => 'bench_norm') q" \
-    -c "SELECT count(*) FROM public.bench_bookings b, generate_series(1, 66) g,
-           autoassign.autoassign_quote(b.id, '{\"exhaustive\": true}', source => 'bench_exh') q"
-"${PSQL[@]}" -tAc "SELECT source || ': p50 ' || percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us)
-        || ' us, mean ' || round(avg(duration_us)) || ' us, combinations ' || sum((payload->>'combinations_tried')::bigint)
+log "Exhaustive (no pruning, no floor cache) vs normal on the same bookings"
+"${PSQL[@]}" -c "SET autoassign.telemetry = on" \
+    -c "SELECT public.bench_quotes('{}', 'bench_norm', 50)" \
+    -c "SELECT public.bench_quotes('{\"exhaustive\": true}', 'bench_exh', 50)" >/dev/null
+"${PSQL[@]}" -tAc "SELECT source || ': quotes ' || count(*) || ', duration_us p50 ' || percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us)
+        || ', mean ' || round(avg(duration_us)) || ', combinations ' || sum((payload->>'combinations_tried')::bigint)
+        || ', cache hits ' || count(*) FILTER (WHERE (payload->>'cache_hit')::bool)
         FROM autoassign.events WHERE source IN ('bench_norm', 'bench_exh') GROUP BY source ORDER BY source"
 stop_cluster "$DIR"

@@ -238,7 +238,8 @@ BEGIN
         done := done || q.booking_id;
         processed := processed + 1;
 
-        SELECT bk.status, bk.start_at, r.cutoff_minutes, bk.auto_assign_last_result AS last
+        SELECT bk.status, bk.start_at, bk.party_size, r.cutoff_minutes,
+               bk.auto_assign_last_result AS last, autoassign.stay_range(bk, r) AS stay
           INTO b
           FROM autoassign.bookings bk JOIN autoassign.restaurants r ON r.id = bk.restaurant_id
          WHERE bk.id = q.booking_id;
@@ -261,6 +262,25 @@ BEGIN
         ELSIF FOUND AND NOT woken AND attempts >= p.max_attempts THEN
             -- the class budget is spent and nothing changed
             outcome := 'gave_up';
+        END IF;
+
+        -- A capacity failure is re-planned only if some zone now has enough free seats
+        -- for the whole stay: a cheap check (no planner run, no event) that keeps
+        -- futile wake-ups and backstop timers from costing planner calls. Skipped when a
+        -- table may seat more than its capacity (max_party > capacity).
+        IF outcome IS NULL AND q.last_class = 'capacity' AND NOT EXISTS (
+               SELECT 1 FROM autoassign.tables t
+                WHERE t.restaurant_id = q.restaurant_id AND t.max_party > t.capacity)
+           AND coalesce((SELECT max(f.free_seats)
+                           FROM autoassign.autoassign_free_capacity(q.restaurant_id, lower(b.stay), upper(b.stay)) f), 0)
+               < b.party_size THEN
+            UPDATE autoassign.retry_queue
+               SET wake = false, updated_at = now(),
+                   next_attempt_at = greatest(next_attempt_at,
+                       autoassign.clock_now() + autoassign.retry_delay('capacity', greatest(attempts, 1)))
+             WHERE booking_id = q.booking_id;
+            deferred := deferred + 1;
+            CONTINUE;
         END IF;
 
         IF outcome IS NULL THEN

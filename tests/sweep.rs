@@ -358,18 +358,24 @@ fn pg_cron_registration() {
 #[ignore = "needs a running server: scripts/test.sh"]
 fn wake_attempts_do_not_spend_the_budget() {
     let mut c = setup();
-    let (rid, _) = small_floor(&mut c, &[4]);
-    let a = booking(&mut c, &rid, 4, 0, 90);
+    // a 2-top and a 3-top that are not adjacent: 5 seats, but no plan for 4 (no_fit)
+    let (rid, _) = small_floor(&mut c, &[2, 3]);
+    c.execute(
+        "DELETE FROM autoassign.table_adjacency WHERE restaurant_id = $1::text::uuid",
+        &[&rid],
+    )
+    .unwrap();
     let b = booking(&mut c, &rid, 4, 0, 90);
-    assert!(confirm(&mut c, &a, "inline").0);
-    assert!(!confirm(&mut c, &b, "inline").0);
-    let spent = |c: &mut postgres::Client| -> i32 {
-        c.query_one("SELECT attempts_capacity FROM autoassign.retry_queue WHERE booking_id = $1::text::uuid", &[&b])
+    let (ok, reason, _) = confirm(&mut c, &b, "inline");
+    assert!(!ok);
+    assert_eq!(reason.as_deref(), Some("no_fit"));
+    let spent = |c: &mut postgres::Client, id: &str| -> i32 {
+        c.query_one("SELECT attempts_capacity FROM autoassign.retry_queue WHERE booking_id = $1::text::uuid", &[&id])
             .unwrap()
             .get(0)
     };
-    assert_eq!(spent(&mut c), 1);
-    // a wake-up that does not free enough (another booking took the table) is free
+    assert_eq!(spent(&mut c, &b), 1);
+    // a wake-up that does not help is re-planned but not charged
     c.execute(
         "UPDATE autoassign.retry_queue SET wake = true WHERE booking_id = $1::text::uuid",
         &[&b],
@@ -377,7 +383,7 @@ fn wake_attempts_do_not_spend_the_budget() {
     .unwrap();
     let (_, _, deferred, ..) = sweep(&mut c);
     assert!(deferred >= 1);
-    assert_eq!(spent(&mut c), 1, "the woken attempt is not charged");
+    assert_eq!(spent(&mut c, &b), 1, "the woken attempt is not charged");
     assert_eq!(
         events(&mut c, &b, "auto_assign.attempt"),
         2,
@@ -387,4 +393,25 @@ fn wake_attempts_do_not_spend_the_budget() {
         !queue_row(&mut c, &b).unwrap().1,
         "the wake flag is consumed"
     );
+
+    // too few free seats in every zone: the sweep does not even run the planner
+    let e = booking(&mut c, &rid, 3, 0, 90);
+    assert!(confirm(&mut c, &e, "inline").0, "e takes the 3-top");
+    let d = booking(&mut c, &rid, 3, 0, 90);
+    let (ok, reason, _) = confirm(&mut c, &d, "inline");
+    assert!(!ok);
+    assert_eq!(reason.as_deref(), Some("no_capacity"));
+    c.execute(
+        "UPDATE autoassign.retry_queue SET wake = true WHERE booking_id = $1::text::uuid",
+        &[&d],
+    )
+    .unwrap();
+    sweep(&mut c);
+    assert_eq!(
+        events(&mut c, &d, "auto_assign.quote"),
+        1,
+        "capacity pre-check: no planner run"
+    );
+    assert_eq!(spent(&mut c, &d), 1);
+    assert!(!queue_row(&mut c, &d).unwrap().1);
 }
