@@ -1,8 +1,9 @@
 //! Criterion benches: White Horse at peak, the 400-table banquet hall at ~50%
-//! busy, each in normal and exhaustive mode.
+//! busy, each in normal and exhaustive mode; the White Horse evening quotes
+//! (`testkit::white_horse_evening`) without and with their pending bookings.
 
 use autoassign_planner::testkit::{
-    self, banquet_busy, banquet_hall, white_horse, white_horse_peak,
+    self, banquet_busy, banquet_hall, white_horse, white_horse_evening, white_horse_peak,
 };
 use autoassign_planner::{plan, Busy, Floor, Request};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -64,5 +65,24 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+fn bench_lookahead(c: &mut Criterion) {
+    let Ok(wh) = white_horse() else { return };
+    let quotes = white_horse_evening(&wh);
+    for lookahead in [false, true] {
+        let name = format!(
+            "white_horse_evening/{}",
+            if lookahead { "lookahead" } else { "no_pending" }
+        );
+        c.bench_function(&name, |b| {
+            b.iter(|| {
+                for q in &quotes {
+                    let pending = if lookahead { &q.pending[..] } else { &[] };
+                    black_box(plan(&wh, &q.busy, &q.request, pending, &mut || {}));
+                }
+            })
+        });
+    }
+}
+
+criterion_group!(benches, bench, bench_lookahead);
 criterion_main!(benches);

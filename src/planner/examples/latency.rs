@@ -4,13 +4,20 @@
 //! 400-table banquet hall at ~50% busy, parties 4..=20, max_tables 4) N times in
 //! normal and exhaustive mode and prints p50/p99 microseconds per plan, connected
 //! combinations examined per second, and the exhaustive/normal cost ratio.
+//!
+//! Then the lookahead scenarios (`testkit::white_horse_evening`: the pgbench quote
+//! fixture, about half the floor allocated and ~35 pending bookings;
+//! `testkit::banquet_evening`): µs per plan without and with the pending bookings,
+//! and the lookahead alone on the same candidates, optimised vs the reference
+//! implementation (the costs must be identical).
 
 use std::time::Instant;
 
 use autoassign_planner::testkit::{
-    self, banquet_busy, banquet_hall, white_horse, white_horse_peak,
+    self, banquet_busy, banquet_evening, banquet_hall, white_horse, white_horse_evening,
+    white_horse_peak, Quote,
 };
-use autoassign_planner::{plan, Busy, Floor, Request};
+use autoassign_planner::{plan, Busy, Floor, Pending, Plan, Request};
 
 struct Stats {
     p50: f64,
@@ -57,6 +64,140 @@ fn measure(floor: &Floor, busy: &[Busy], reqs: &[Request], runs: usize) -> Stats
         combos,
         secs,
         plans,
+    }
+}
+
+type CostFn = fn(&Floor, &[Busy], &Request, &[Pending], &[Plan]) -> Option<Vec<i64>>;
+
+/// Mean µs per plan over `runs` rounds of every quote, with or without its pending
+/// bookings; p50/p99 over all calls.
+fn measure_quotes(floor: &Floor, quotes: &[Quote], lookahead: bool, runs: usize) -> Stats {
+    let mut lat = Vec::with_capacity(runs * quotes.len());
+    let mut plans = 0usize;
+    let pending = |q: &'_ Quote| -> Vec<Pending> {
+        if lookahead {
+            q.pending.clone()
+        } else {
+            Vec::new()
+        }
+    };
+    let prepared: Vec<(&Quote, Vec<Pending>)> = quotes.iter().map(|q| (q, pending(q))).collect();
+    for (q, p) in &prepared {
+        std::hint::black_box(plan(floor, &q.busy, &q.request, p, &mut || {}));
+    }
+    for _ in 0..runs {
+        for (q, p) in &prepared {
+            let t = Instant::now();
+            let o = plan(floor, &q.busy, &q.request, p, &mut || {});
+            lat.push(t.elapsed().as_secs_f64() * 1e6);
+            plans += usize::from(!o.plans.is_empty());
+            std::hint::black_box(o);
+        }
+    }
+    let secs: f64 = lat.iter().sum::<f64>() / 1e6;
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| {
+        let i = ((lat.len() as f64 - 1.0) * q).round() as usize;
+        lat.get(i).copied().unwrap_or(0.0)
+    };
+    Stats {
+        p50: pick(0.50),
+        p99: pick(0.99),
+        max: pick(1.0),
+        mean: secs * 1e6 / lat.len().max(1) as f64,
+        combos: 0,
+        secs,
+        plans,
+    }
+}
+
+/// Mean µs per quote of the lookahead alone (prepare + every candidate).
+fn time_costs(
+    f: CostFn,
+    floor: &Floor,
+    cands: &[(&Quote, Vec<Plan>)],
+    runs: usize,
+) -> (f64, Vec<Option<Vec<i64>>>) {
+    let costs: Vec<_> = cands
+        .iter()
+        .map(|(q, ps)| f(floor, &q.busy, &q.request, &q.pending, ps))
+        .collect();
+    let t = Instant::now();
+    for _ in 0..runs {
+        for (q, ps) in cands {
+            std::hint::black_box(f(floor, &q.busy, &q.request, &q.pending, ps));
+        }
+    }
+    let us = t.elapsed().as_secs_f64() * 1e6 / (runs * cands.len()).max(1) as f64;
+    (us, costs)
+}
+
+fn lookahead_report(name: &str, floor: &Floor, quotes: &[Quote], runs: usize, target: f64) {
+    let n = quotes.len().max(1) as f64;
+    let avg = |f: &dyn Fn(&Quote) -> usize| quotes.iter().map(f).sum::<usize>() as f64 / n;
+    let busy_tables = avg(&|q| {
+        let mut t: Vec<u32> = q
+            .busy
+            .iter()
+            .filter(|b| b.overlaps(q.request.start, q.request.end))
+            .map(|b| b.table)
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        t.len()
+    });
+    let pending = avg(&|q| q.pending.len());
+    let overlapping = avg(&|q| {
+        q.pending
+            .iter()
+            .filter(|p| p.start < q.request.end && q.request.start < p.end)
+            .count()
+            .min(32)
+    });
+    println!(
+        "\n{name}: {} quotes; per quote on average {busy_tables:.1}/{} tables busy, \
+         {pending:.1} pending ({overlapping:.1} examined)",
+        quotes.len(),
+        floor.tables().len(),
+    );
+    let without = measure_quotes(floor, quotes, false, runs);
+    let with = measure_quotes(floor, quotes, true, runs);
+    for (label, s) in [("no pending", &without), ("lookahead", &with)] {
+        println!(
+            "  {label:<10} p50 {:>8.2} us  p99 {:>8.2} us  max {:>8.2} us  mean {:>8.2} us  seated {}/{}",
+            s.p50,
+            s.p99,
+            s.max,
+            s.mean,
+            s.plans / runs,
+            quotes.len()
+        );
+    }
+    // The candidates the planner re-scores: the best max(8, 1 + alternates) plans.
+    let cands: Vec<(&Quote, Vec<Plan>)> = quotes
+        .iter()
+        .map(|q| {
+            let mut r = q.request.clone();
+            r.knobs.max_alternates = r.knobs.max_alternates.max(7);
+            (q, plan(floor, &q.busy, &r, &[], &mut || {}).plans)
+        })
+        .collect();
+    let (new_us, new_costs) = time_costs(testkit::lookahead_costs, floor, &cands, runs);
+    let ref_runs = (runs / 4).max(10);
+    let (ref_us, ref_costs) =
+        time_costs(testkit::lookahead_costs_reference, floor, &cands, ref_runs);
+    let total: i64 = new_costs.iter().flatten().flatten().sum();
+    let overhead = with.mean - without.mean;
+    println!(
+        "  lookahead overhead {overhead:.2} us/plan (target <= {target} us: {}); lookahead alone: \
+         optimised {new_us:.2} us/plan, reference {ref_us:.2} us/plan (x{:.1}); costs {} (sum {total})",
+        if overhead <= target { "met" } else { "MISSED" },
+        ref_us / new_us.max(1e-9),
+        if new_costs == ref_costs { "identical" } else { "DIFFER" },
+    );
+    if new_costs != ref_costs {
+        eprintln!("optimised {new_costs:?}\nreference {ref_costs:?}");
+        std::process::exit(1);
     }
 }
 
@@ -134,4 +275,35 @@ fn main() {
             if normal.p99 <= target { "met" } else { "MISSED" }
         );
     }
+
+    lookahead_report(
+        "white_horse_evening (40 tables, demo service seed 42, max_tables 3)",
+        &wh,
+        &white_horse_evening(&wh),
+        runs / 4,
+        25.0,
+    );
+    // The same quotes with the floor at peak (~90% busy): the pending bookings lose
+    // their single tables, so the multi-table searches run.
+    let tight: Vec<Quote> = white_horse_evening(&wh)
+        .into_iter()
+        .map(|mut q| {
+            q.busy = white_horse_peak(&wh, 17 * 60 * testkit::MINUTE, 24 * 60 * testkit::MINUTE);
+            q
+        })
+        .collect();
+    lookahead_report(
+        "white_horse_evening at peak (same quotes, ~90% busy)",
+        &wh,
+        &tight,
+        runs / 4,
+        25.0,
+    );
+    lookahead_report(
+        "banquet_evening (400 tables, 600 bookings, max_tables 4)",
+        &bq,
+        &banquet_evening(&bq),
+        (runs / 40).max(10),
+        250.0,
+    );
 }

@@ -67,6 +67,7 @@ mod counters;
 mod enumerate;
 mod floor;
 mod lookahead;
+mod lookahead_ref;
 mod outcome;
 mod planner;
 mod request;

@@ -246,9 +246,9 @@ pub fn plan(
     // lookahead
     if use_lookahead && !plans.is_empty() {
         let mut ls = SearchStats::default();
-        let la = Lookahead::prepare(floor, busy, req, pending, &mut ticker, &mut ls);
+        let mut la = Lookahead::prepare(floor, busy, req, pending, &mut ticker, &mut ls);
         let mut ok = la.is_ok();
-        if let Ok(la) = &la {
+        if let Ok(la) = &mut la {
             let mut evaluated = 0u32;
             let mut total_cost = 0i64;
             for p in plans.iter_mut() {

@@ -3,9 +3,11 @@
 //! banquet hall). Small and pure; always compiled so tests, benches and
 //! examples can share it.
 
+use crate::enumerate::SearchStats;
 use crate::floor::{Floor, FloorError, TableSpec};
 use crate::outcome::Plan;
-use crate::request::{Busy, Knobs, Micros, Request};
+use crate::request::{Busy, Knobs, Micros, Pending, Request};
+use crate::ticker::Ticker;
 
 /// A plan found by the oracle.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -392,4 +394,223 @@ pub fn request(party: i32, max_tables: u8) -> Request {
             ..Knobs::default()
         },
     }
+}
+
+/// Lookahead costs the planner gives `plans` for `req` (each capped by
+/// `req.knobs.lookahead_cap`), `None` on timeout. The plans need not come from the
+/// planner: any table sets of one zone will do.
+pub fn lookahead_costs(
+    floor: &Floor,
+    busy: &[Busy],
+    req: &Request,
+    pending: &[Pending],
+    plans: &[Plan],
+) -> Option<Vec<i64>> {
+    let mut hook = || {};
+    let mut ticker = Ticker::new(&mut hook, req.knobs.deadline);
+    let mut stats = SearchStats::default();
+    let mut la =
+        crate::lookahead::Lookahead::prepare(floor, busy, req, pending, &mut ticker, &mut stats)
+            .ok()?;
+    plans
+        .iter()
+        .map(|p| {
+            la.cost(floor, p, req.knobs.lookahead_cap, &mut ticker, &mut stats)
+                .ok()
+        })
+        .collect()
+}
+
+/// [`lookahead_costs`] by the straightforward reference implementation (the
+/// pre-optimisation code, kept to check the optimised one against).
+pub fn lookahead_costs_reference(
+    floor: &Floor,
+    busy: &[Busy],
+    req: &Request,
+    pending: &[Pending],
+    plans: &[Plan],
+) -> Option<Vec<i64>> {
+    let mut hook = || {};
+    let mut ticker = Ticker::new(&mut hook, req.knobs.deadline);
+    let mut stats = SearchStats::default();
+    let la = crate::lookahead_ref::Lookahead::prepare(
+        floor,
+        busy,
+        req,
+        pending,
+        &mut ticker,
+        &mut stats,
+    )
+    .ok()?;
+    plans
+        .iter()
+        .map(|p| {
+            la.cost(floor, p, req.knobs.lookahead_cap, &mut ticker, &mut stats)
+                .ok()
+        })
+        .collect()
+}
+
+/// One minute in [`Micros`].
+pub const MINUTE: Micros = 60_000_000;
+
+/// One quote as the extension runs it: the booking's own request, the other
+/// pending bookings of the lookahead horizon and the busy intervals around them.
+#[derive(Clone, Debug)]
+pub struct Quote {
+    pub busy: Vec<Busy>,
+    pub pending: Vec<Pending>,
+    pub request: Request,
+}
+
+/// The White Horse demo service of `sql/demo/white_horse.sql`
+/// (`autoassign_demo_load(date, seed)`): `count` bookings from its linear
+/// congruential generator (dinner peak 18:30-19:15, parties 2..=14), each a
+/// [`Pending`] over its stay `[start, end + 5 min)` in [`MINUTE`]s since
+/// midnight, in generation order.
+pub fn white_horse_service(seed: i64, count: usize) -> Vec<Pending> {
+    const SLOT_WEIGHTS: [i64; 17] = [4, 4, 5, 6, 7, 8, 9, 9, 8, 6, 4, 3, 2, 2, 1, 1, 1];
+    let total: i64 = SLOT_WEIGHTS.iter().sum();
+    let mut state = seed;
+    let step = |s: &mut i64| *s = (s.wrapping_mul(1_103_515_245) + 12_345).rem_euclid(1 << 31);
+    (0..count)
+        .map(|_| {
+            step(&mut state);
+            let mut pick = (state / 65_536) % total;
+            let mut slot = 0i64;
+            for &w in &SLOT_WEIGHTS {
+                if pick < w {
+                    break;
+                }
+                pick -= w;
+                slot += 1;
+            }
+            step(&mut state);
+            let n = (state / 65_536) % 100;
+            let party = match n {
+                0..=29 => 2,
+                30..=44 => 3,
+                45..=64 => 4,
+                65..=74 => 5,
+                75..=84 => 6,
+                85..=90 => 7,
+                _ => 8 + (state / 65_536 / 100) % 7,
+            } as i32;
+            let minutes = match party {
+                ..=4 => 90,
+                5..=7 => 105,
+                _ => 120,
+            };
+            let start = (17 * 60 + 15 * slot) * MINUTE;
+            Pending {
+                party,
+                start,
+                end: start + (minutes + 5) * MINUTE,
+                requested_zone: None,
+            }
+        })
+        .collect()
+}
+
+/// Replays the `bench/setup.sql` fixture on `bookings` and returns the quotes
+/// `bench/quote.pgbench` runs: bookings are confirmed in start order (each on the
+/// planner's best plan, with the lookahead, as `autoassign_confirm` does) while
+/// there are fewer than `confirm_tables` allocations (one per table and booking); then each of the first
+/// `quotes` still-pending bookings (in start order) is quoted. Like the extension,
+/// a plan sees the other pending bookings starting at most 180 minutes before it
+/// and before its end and still there at its start, earliest 64, and the
+/// allocations overlapping the span of all of them.
+pub fn replay_service(
+    floor: &Floor,
+    bookings: &[Pending],
+    knobs: &Knobs,
+    confirm_tables: usize,
+    quotes: usize,
+) -> Vec<Quote> {
+    const HORIZON: Micros = 180 * MINUTE;
+    let mut order: Vec<usize> = (0..bookings.len()).collect();
+    order.sort_by_key(|&i| bookings.get(i).map(|b| b.start));
+    let mut pending_now: Vec<bool> = vec![true; bookings.len()];
+    let mut allocations: Vec<Busy> = Vec::new();
+    let quote = |me: usize, pending_now: &[bool], allocations: &[Busy]| -> Option<Quote> {
+        let b = bookings.get(me)?;
+        let mut pending: Vec<Pending> = order
+            .iter()
+            .filter(|&&i| i != me && pending_now.get(i).copied().unwrap_or(false))
+            .filter_map(|&i| bookings.get(i).copied())
+            .filter(|p| p.start < b.end && p.start >= b.start - HORIZON && p.end > b.start)
+            .collect();
+        pending.truncate(64);
+        let span_start = pending.iter().map(|p| p.start).fold(b.start, i64::min);
+        let span_end = pending.iter().map(|p| p.end).fold(b.end, i64::max);
+        let busy = allocations
+            .iter()
+            .filter(|a| a.overlaps(span_start, span_end))
+            .copied()
+            .collect();
+        Some(Quote {
+            busy,
+            pending,
+            request: Request {
+                party: b.party,
+                start: b.start,
+                end: b.end,
+                requested_zone: b.requested_zone,
+                knobs: knobs.clone(),
+            },
+        })
+    };
+    for &i in &order {
+        if allocations.len() >= confirm_tables {
+            break;
+        }
+        let Some(q) = quote(i, &pending_now, &allocations) else {
+            continue;
+        };
+        let o = crate::planner::plan(floor, &q.busy, &q.request, &q.pending, &mut || {});
+        if let Some(p) = o.plans.first() {
+            for &table in &p.tables {
+                allocations.push(Busy {
+                    table,
+                    start: q.request.start,
+                    end: q.request.end,
+                });
+            }
+            if let Some(x) = pending_now.get_mut(i) {
+                *x = false;
+            }
+        }
+    }
+    order
+        .iter()
+        .filter(|&&i| pending_now.get(i).copied().unwrap_or(false))
+        .take(quotes)
+        .filter_map(|&i| quote(i, &pending_now, &allocations))
+        .collect()
+}
+
+/// The White Horse benchmark evening, as `bench/setup.sql` builds it: the demo
+/// service (seed 42, 60 bookings), confirmed in start order until there are 25
+/// allocations (of 40 tables); the quotes of the first 30 pending bookings (about 35
+/// pending bookings, most overlapping each quote).
+pub fn white_horse_evening(floor: &Floor) -> Vec<Quote> {
+    replay_service(
+        floor,
+        &white_horse_service(42, 60),
+        &Knobs::default(),
+        25,
+        30,
+    )
+}
+
+/// The banquet-hall benchmark evening: the demo generator at ten times the
+/// volume (seed 42, 600 bookings), max_tables 4, confirmed in start order until
+/// there are 250 allocations (of 400 tables); the quotes of the first 30 pending
+/// bookings (the lookahead examines the earliest 32 overlapping ones).
+pub fn banquet_evening(floor: &Floor) -> Vec<Quote> {
+    let knobs = Knobs {
+        max_tables: 4,
+        ..Knobs::default()
+    };
+    replay_service(floor, &white_horse_service(42, 600), &knobs, 250, 30)
 }
