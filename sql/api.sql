@@ -4,10 +4,7 @@
 CREATE FUNCTION autoassign_free_capacity(restaurant_id uuid, "from" timestamptz, "to" timestamptz)
 RETURNS TABLE (zone_id uuid, zone text, free_tables int, free_seats bigint, largest_free_table int)
 LANGUAGE sql STABLE AS $$
-    SELECT * FROM autoassign.autoassign_free_capacity_us(
-        restaurant_id,
-        (extract(epoch FROM "from") * 1000000)::int8,
-        (extract(epoch FROM "to") * 1000000)::int8)
+    SELECT * FROM autoassign.autoassign_free_capacity_ts(restaurant_id, "from", "to")
 $$;
 
 -- Rollback-proof planner statistics (shared memory; needs shared_preload_libraries).

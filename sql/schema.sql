@@ -185,13 +185,21 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_unsent ON outbox (created_at) WHERE sent_at IS NULL;
 
+-- When a booking releases its tables: end (or start + default duration) + turnover
+-- buffer. Scalar arguments keep it inlinable in hot queries (a whole-row argument
+-- would build a composite datum per row).
+CREATE FUNCTION stay_end(start_at timestamptz, end_at timestamptz,
+                         default_duration_minutes int, buffer_after_minutes int) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(end_at, start_at + make_interval(mins => default_duration_minutes))
+           + make_interval(mins => buffer_after_minutes)
+$$;
+
 -- The window a booking blocks its tables for: [start, end + turnover buffer).
 CREATE FUNCTION stay_range(b bookings, r restaurants) RETURNS tstzrange
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT tstzrange(
-        b.start_at,
-        coalesce(b.end_at, b.start_at + make_interval(mins => r.default_duration_minutes))
-            + make_interval(mins => r.buffer_after_minutes))
+    SELECT tstzrange(b.start_at,
+                     autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes))
 $$;
 
 -- now(), unless autoassign.simulated_now is set: tests and the simulator replay a whole

@@ -112,14 +112,7 @@ pub fn plan_booking(
     let knobs = knobs(strategy, &floor)?;
     let lookahead_us = i64::from(gucs::LOOKAHEAD_MINUTES.get()) * 60_000_000;
     let pending = if strategy.lookahead && lookahead_us > 0 {
-        busy::pending(
-            &floor,
-            ctx.restaurant_id,
-            ctx.booking_id,
-            ctx.start_us,
-            ctx.end_us,
-            lookahead_us,
-        )?
+        busy::pending(&floor, ctx, lookahead_us)?
     } else {
         Vec::new()
     };

@@ -2,16 +2,19 @@ use super::or_raise;
 use crate::error::{AutoassignError, Result};
 use crate::postgres::busy;
 use crate::postgres::floor_cache::floor_for;
+use crate::postgres::ts_micros;
+use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use pgrx::Uuid;
 
 /// Per zone: active tables free for the whole window. The SQL wrapper
-/// `autoassign_free_capacity(restaurant_id, from, to)` converts the timestamps.
-#[pg_extern(stable, name = "autoassign_free_capacity_us")]
-fn free_capacity_us(
+/// `autoassign_free_capacity(restaurant_id, from, to)` gives the arguments their
+/// SPEC names (`from` and `to` are reserved words in Rust and SQL).
+#[pg_extern(stable, name = "autoassign_free_capacity_ts")]
+fn free_capacity_ts(
     restaurant_id: Option<Uuid>,
-    from_us: Option<i64>,
-    to_us: Option<i64>,
+    window_start: Option<TimestampWithTimeZone>,
+    window_end: Option<TimestampWithTimeZone>,
 ) -> TableIterator<
     'static,
     (
@@ -22,7 +25,11 @@ fn free_capacity_us(
         name!(largest_free_table, Option<i32>),
     ),
 > {
-    TableIterator::new(or_raise(free_capacity_rows(restaurant_id, from_us, to_us)))
+    TableIterator::new(or_raise(free_capacity_rows(
+        restaurant_id,
+        window_start,
+        window_end,
+    )))
 }
 
 /// zone id, zone name, free tables, free seats, largest free table
@@ -30,12 +37,12 @@ type CapacityRow = (Uuid, String, i32, i64, Option<i32>);
 
 fn free_capacity_rows(
     restaurant_id: Option<Uuid>,
-    from_us: Option<i64>,
-    to_us: Option<i64>,
+    window_start: Option<TimestampWithTimeZone>,
+    window_end: Option<TimestampWithTimeZone>,
 ) -> Result<Vec<CapacityRow>> {
     let restaurant = restaurant_id.ok_or(AutoassignError::NullArgument("restaurant_id"))?;
-    let from_us = from_us.ok_or(AutoassignError::NullArgument("from"))?;
-    let to_us = to_us.ok_or(AutoassignError::NullArgument("to"))?;
+    let from_us = ts_micros(window_start.ok_or(AutoassignError::NullArgument("from"))?);
+    let to_us = ts_micros(window_end.ok_or(AutoassignError::NullArgument("to"))?);
     if to_us <= from_us {
         return Err(AutoassignError::InvalidArgument(
             "the window must end after it starts".into(),

@@ -161,9 +161,12 @@ fn numbered(
     )
 }
 
-/// Formats microseconds since the Unix epoch as "YYYY-MM-DD HH:MM UTC".
+/// Seconds from the Unix epoch to PostgreSQL's (2000-01-01).
+const PG_EPOCH_UNIX_SECS: i64 = 946_684_800;
+
+/// Formats a timestamptz in microseconds (PostgreSQL epoch) as "YYYY-MM-DD HH:MM UTC".
 pub fn utc(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
+    let secs = micros.div_euclid(1_000_000) + PG_EPOCH_UNIX_SECS;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // civil-from-days (H. Hinnant), valid for the proleptic Gregorian calendar
@@ -187,9 +190,13 @@ pub fn utc(micros: i64) -> String {
 mod tests {
     #[test]
     fn utc_formats_known_instants() {
-        assert_eq!(super::utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::utc(0), "2000-01-01 00:00 UTC");
+        assert_eq!(super::utc(-946_684_800_000_000), "1970-01-01 00:00 UTC");
         // 2026-12-01 19:30:00 UTC
-        assert_eq!(super::utc(1_796_153_400_000_000), "2026-12-01 19:30 UTC");
-        assert_eq!(super::utc(951_782_400_000_000), "2000-02-29 00:00 UTC");
+        assert_eq!(
+            super::utc(1_796_153_400_000_000 - 946_684_800_000_000),
+            "2026-12-01 19:30 UTC"
+        );
+        assert_eq!(super::utc(5_097_600_000_000), "2000-02-29 00:00 UTC");
     }
 }

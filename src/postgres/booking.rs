@@ -1,6 +1,7 @@
 //! Loads one booking with what the planner needs from its restaurant.
 
 use crate::error::Result;
+use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
 
@@ -11,22 +12,26 @@ pub struct BookingCtx {
     pub party: i32,
     pub status: String,
     pub zone_id: Option<Uuid>,
-    /// Stay start, microseconds since the Unix epoch.
+    /// Stay start, microseconds since 2000-01-01 (PostgreSQL's timestamptz).
     pub start_us: i64,
     /// Stay end plus the turnover buffer: the window the tables are blocked for.
     pub end_us: i64,
     pub floor_version: i64,
     pub past_cutoff: bool,
     pub last_result: Option<serde_json::Value>,
+    /// The restaurant's default stay and turnover buffer, for other bookings' windows.
+    pub default_duration_us: i64,
+    pub buffer_us: i64,
 }
 
 const SELECT: &str = "
 SELECT b.restaurant_id, b.party_size, b.status, b.zone_id,
-       (extract(epoch FROM b.start_at) * 1000000)::int8,
-       (extract(epoch FROM upper(autoassign.stay_range(b, r))) * 1000000)::int8,
+       b.start_at,
+       autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes),
        r.floor_version,
        b.start_at - make_interval(mins => r.cutoff_minutes) <= autoassign.clock_now(),
-       b.auto_assign_last_result
+       b.auto_assign_last_result,
+       r.default_duration_minutes, r.buffer_after_minutes
   FROM autoassign.bookings b
   JOIN autoassign.restaurants r ON r.id = b.restaurant_id
  WHERE b.id = $1";
@@ -38,11 +43,17 @@ fn from_row(booking_id: Uuid, row: &pgrx::spi::SpiHeapTupleData<'_>) -> Result<B
         party: row.get::<i32>(2)?.unwrap_or_default(),
         status: row.get::<String>(3)?.unwrap_or_default(),
         zone_id: row.get::<Uuid>(4)?,
-        start_us: row.get::<i64>(5)?.unwrap_or_default(),
-        end_us: row.get::<i64>(6)?.unwrap_or_default(),
+        start_us: row
+            .get::<TimestampWithTimeZone>(5)?
+            .map_or(0, super::ts_micros),
+        end_us: row
+            .get::<TimestampWithTimeZone>(6)?
+            .map_or(0, super::ts_micros),
         floor_version: row.get::<i64>(7)?.unwrap_or_default(),
         past_cutoff: row.get::<bool>(8)?.unwrap_or(false),
         last_result: row.get::<JsonB>(9)?.map(|j| j.0),
+        default_duration_us: i64::from(row.get::<i32>(10)?.unwrap_or(90)) * 60_000_000,
+        buffer_us: i64::from(row.get::<i32>(11)?.unwrap_or(0)) * 60_000_000,
     })
 }
 

@@ -11,14 +11,23 @@ pub mod subxact;
 pub mod writes;
 
 use pgrx::datum::DatumWithOid;
+use pgrx::datum::TimestampWithTimeZone;
 
-/// SQL fragment turning an int8 of microseconds since the Unix epoch into timestamptz
-/// exactly (no float rounding, which would break touching windows).
-pub const MICROS_TO_TS: &str = "('epoch'::timestamptz + ($N::int8) * interval '1 microsecond')";
+/// The planner works on plain microseconds; PostgreSQL's timestamptz already is one
+/// (microseconds since 2000-01-01), so conversions are exact and cost nothing (an
+/// `extract(epoch ..)` in SQL goes through numeric and was a hot spot).
+pub fn ts_micros(ts: TimestampWithTimeZone) -> i64 {
+    i64::from(ts)
+}
 
-/// Builds the fragment above for parameter number `n`.
-pub fn micros_param(n: usize) -> String {
-    MICROS_TO_TS.replace("$N", &format!("${n}"))
+pub fn micros_ts(micros: i64) -> TimestampWithTimeZone {
+    TimestampWithTimeZone::try_from(micros).unwrap_or_else(|_| {
+        if micros < 0 {
+            TimestampWithTimeZone::negative_infinity()
+        } else {
+            TimestampWithTimeZone::positive_infinity()
+        }
+    })
 }
 
 /// A NULL-able argument.
