@@ -17,7 +17,7 @@ start_cluster "$DIR" "$PORT"
 PSQL=(as_postgres "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PORT" -U postgres -d pg_autoassign -v ON_ERROR_STOP=1)
 PGBENCH=(as_postgres "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PORT" -U postgres pg_autoassign)
 # pg_stat_statements gives server-side execution time per statement
-"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_autoassign,pg_cron,pg_stat_statements'"
+"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = pg_autoassign, pg_cron, pg_stat_statements" -c "ALTER SYSTEM SET pg_stat_statements.track = 'top'"
 as_postgres "$PG_BIN/pg_ctl" -D "$DIR/data" -m fast -w restart >/dev/null
 "${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 BENCH_FILES="$(mktemp -d)"

@@ -55,9 +55,16 @@ for f in planner pg_test regress integration; do
     echo "-- $f"
     grep -hE "^test result:|tests? passed|failed \(|All [0-9]+ tests passed|of [0-9]+ tests failed" "$LOGS/$f.log" | sed 's/^/   /' || true
 done
+# one plain closing line over every runner: cargo's "test result" lines and pg_regress
+passed=$(cat "$LOGS"/*.log | awk '/^test result:/ {for (i = 2; i <= NF; i++) if ($i == "passed;") n += $(i - 1)} END {print n + 0}')
+failed_n=$(cat "$LOGS"/*.log | awk '/^test result:/ {for (i = 2; i <= NF; i++) if ($i == "failed;") n += $(i - 1)} END {print n + 0}')
+regress_ok=$(grep -cE '^test .* \.\.\. ok' "$LOGS/regress.log" || true)
+regress_bad=$(grep -cE '^test .* \.\.\. FAILED' "$LOGS/regress.log" || true)
 stop_cluster "$TEST_DIR"
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "FAILED layers: ${failed[*]}"
+    echo "$((passed + regress_ok)) passed, $((failed_n + regress_bad)) failed"
     exit 1
 fi
 echo "All test layers passed."
+echo "$((passed + regress_ok)) passed, $((failed_n + regress_bad)) failed"

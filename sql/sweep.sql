@@ -41,11 +41,12 @@ CREATE INDEX retry_queue_restaurant ON retry_queue (restaurant_id, start_at);
 
 -- Seconds to wait before attempt n+1 of a class: base * 2^(n-1), capped, with jitter.
 CREATE FUNCTION retry_delay(p_class text, p_attempts int) RETURNS interval
-LANGUAGE sql VOLATILE AS $$
-    SELECT least(p.max_delay, p.base_delay * power(2, greatest(p_attempts - 1, 0)))
-           * (1 + p.jitter * (random() * 2 - 1))
-      FROM autoassign.retry_policy p WHERE p.class = p_class
-$$;
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT least(p.max_delay, p.base_delay * power(2, greatest(p_attempts - 1, 0)))
+                   * (1 + p.jitter * (random() * 2 - 1))
+              FROM autoassign.retry_policy p WHERE p.class = p_class);
+END $$;
 
 -- A new pending booking is queued in its own transaction. The first sweep attempt
 -- waits a little: the inline confirm usually settles it first.
@@ -83,7 +84,11 @@ CREATE TRIGGER bookings_changed AFTER UPDATE OF start_at, end_at ON bookings
 -- Rows a running sweep holds are skipped (SKIP LOCKED): that sweep is handling them,
 -- and a cancel must never wait for a sweep.
 CREATE FUNCTION wake_overlapping(p_restaurant uuid, p_freed tstzrange) RETURNS int
-LANGUAGE sql VOLATILE AS $$
+-- plpgsql so the plan is cached per session (it runs inside every cancel)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n int;
+BEGIN
     WITH candidates AS (
         SELECT q.booking_id
           FROM autoassign.retry_queue q
@@ -91,14 +96,16 @@ LANGUAGE sql VOLATILE AS $$
           JOIN autoassign.restaurants r ON r.id = b.restaurant_id
          WHERE q.restaurant_id = p_restaurant
            AND q.last_class = 'capacity' AND NOT q.wake
-           AND autoassign.stay_range(b, r) && p_freed
+           AND tstzrange(b.start_at, autoassign.stay_end(b.start_at, b.end_at,
+                                                         r.default_duration_minutes, r.buffer_after_minutes))
+               && p_freed
            FOR UPDATE OF q SKIP LOCKED
-    ), woken AS (
-        UPDATE autoassign.retry_queue q SET wake = true, updated_at = now()
-          FROM candidates c WHERE q.booking_id = c.booking_id
-        RETURNING 1)
-    SELECT count(*)::int FROM woken
-$$;
+    )
+    UPDATE autoassign.retry_queue q SET wake = true, updated_at = now()
+      FROM candidates c WHERE q.booking_id = c.booking_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
 
 CREATE FUNCTION allocations_freed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
