@@ -50,12 +50,7 @@ pub fn mark_confirmed(booking: Uuid, last_result: Value) -> Result<()> {
             None,
             &[booking.into(), JsonB(last_result).into()],
         )?;
-        super::stmt::update(
-            client,
-            "DELETE FROM autoassign.holds WHERE booking_id = $1",
-            None,
-            &[booking.into()],
-        )?;
+        release_holds(client, booking)?;
         Ok(())
     })
 }
@@ -93,12 +88,7 @@ pub fn enqueue_confirmation(restaurant: Uuid, booking: Uuid, payload: Value) -> 
 /// Replaces the booking's holds with a hold on `tables` for `seconds`.
 pub fn place_hold(booking: Uuid, tables: Vec<Uuid>, seconds: i32) -> Result<()> {
     Spi::connect_mut(|client| {
-        super::stmt::update(
-            client,
-            "DELETE FROM autoassign.holds WHERE booking_id = $1",
-            None,
-            &[booking.into()],
-        )?;
+        release_holds(client, booking)?;
         super::stmt::update(
             client,
             "INSERT INTO autoassign.holds (restaurant_id, booking_id, table_id, during, expires_at)
@@ -145,12 +135,7 @@ pub fn cancel(booking: Uuid) -> Result<i64> {
             &[booking.into()],
         )?;
         let freed = freed.len() as i64;
-        super::stmt::update(
-            client,
-            "DELETE FROM autoassign.holds WHERE booking_id = $1",
-            None,
-            &[booking.into()],
-        )?;
+        release_holds(client, booking)?;
         super::stmt::update(
             client,
             "UPDATE autoassign.bookings SET status = 'cancelled', updated_at = now() WHERE id = $1",
@@ -172,4 +157,15 @@ pub fn note_failure(booking: Uuid, reason: &str, class: &str) -> Result<()> {
         )?;
         Ok(())
     })
+}
+
+/// Drops the booking's holds (confirmed, cancelled, or replaced by a new hold).
+fn release_holds(client: &mut pgrx::spi::SpiClient<'_>, booking: Uuid) -> Result<()> {
+    super::stmt::update(
+        client,
+        "DELETE FROM autoassign.holds WHERE booking_id = $1",
+        None,
+        &[booking.into()],
+    )?;
+    Ok(())
 }
