@@ -1,0 +1,302 @@
+//! `autoassign_confirm`: plan and commit in the caller's transaction.
+
+use super::{hard_stop, micros_since, plan_booking, precheck, PlanRun};
+use crate::error::Result;
+use crate::gucs;
+use crate::postgres::booking::{self, BookingCtx};
+use crate::postgres::events::{self, Event};
+use crate::postgres::{subxact, writes};
+use crate::reason::Reason;
+use crate::strategy::Strategy;
+use pgrx::{PgSqlErrorCode, Uuid};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+pub struct ConfirmResult {
+    pub ok: bool,
+    pub reason: Option<Reason>,
+    pub table_ids: Vec<Uuid>,
+    pub attempt: i32,
+    pub duration_us: i64,
+}
+
+pub(crate) fn next_attempt(ctx: &BookingCtx) -> i32 {
+    ctx.last_result
+        .as_ref()
+        .and_then(|r| r.get("attempt"))
+        .and_then(Value::as_i64)
+        .map_or(1, |a| a as i32 + 1)
+}
+
+/// Plans and commits in the caller's transaction: allocations, status, last_result,
+/// one outbox message, events. A lost race (exclusion violation) rolls back a
+/// subtransaction and tries the next plan, a bounded number of times.
+pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<ConfirmResult> {
+    let started = Instant::now();
+    let locked = subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE], || {
+        booking::load(booking_id, true)
+    });
+    let ctx = match locked {
+        Ok(loaded) => loaded?,
+        Err(_) => {
+            let duration_us = hard_stop(
+                None,
+                booking_id,
+                source,
+                Reason::LockTimeout,
+                started,
+                strategy,
+            )?;
+            return Ok(ConfirmResult {
+                ok: false,
+                reason: Some(Reason::LockTimeout),
+                table_ids: vec![],
+                attempt: 0,
+                duration_us,
+            });
+        }
+    };
+    if let Some(reason) = precheck(ctx.as_ref()) {
+        let duration_us = hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;
+        let attempt = ctx.as_ref().map_or(0, next_attempt);
+        if let (Some(ctx), Reason::PastCutoff) = (ctx.as_ref(), reason) {
+            // still pending: record the attempt so the story is complete
+            record_failure(
+                ctx,
+                source,
+                reason,
+                attempt,
+                duration_us,
+                &strategy.to_json(),
+                0,
+            )?;
+        }
+        return Ok(ConfirmResult {
+            ok: false,
+            reason: Some(reason),
+            table_ids: vec![],
+            attempt,
+            duration_us,
+        });
+    }
+    let Some(ctx) = ctx else {
+        unreachable!("precheck returns BookingNotFound for None")
+    };
+    let attempt = next_attempt(&ctx);
+    let mut run = plan_booking(&ctx, strategy, source, started)?;
+    // The booking's own live hold goes first when it is still free.
+    let mut candidates = candidates_of(&run, writes::live_hold(booking_id)?);
+    let max_tries = gucs::CONFIRM_MAX_CONFLICTS.get().max(1) as u32;
+    let mut conflicts = 0u32;
+    let mut won: Option<Vec<Uuid>> = None;
+    while let Some(tables) = candidates.first().cloned() {
+        let attempt_insert = subxact::try_in_subxact(
+            &[
+                PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION,
+                // two long transactions (e.g. concurrent sweeps) waiting on each other
+                PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED,
+            ],
+            || writes::insert_allocations(booking_id, tables.clone()),
+        );
+        match attempt_insert {
+            Ok(inserted) => {
+                inserted?;
+                won = Some(tables);
+                break;
+            }
+            Err(_) => {
+                conflicts += 1;
+                if conflicts >= max_tries {
+                    break;
+                }
+                // We waited on the winner's table lock, so it has committed: a fresh
+                // plan sees its tables, where the stale alternates would likely lose.
+                run = plan_booking(&ctx, strategy, source, started)?;
+                candidates = candidates_of(&run, Vec::new());
+            }
+        }
+    }
+    let duration_us = micros_since(started);
+    match won {
+        Some(tables) => {
+            let table_strings: Vec<String> = tables.iter().map(|u| u.to_string()).collect();
+            let enqueued = writes::enqueue_confirmation(
+                ctx.restaurant_id,
+                booking_id,
+                json!({"booking_id": booking_id.to_string(), "table_ids": table_strings, "party_size": ctx.party}),
+            )?;
+            let last = last_result(
+                source,
+                true,
+                None,
+                &run.strategy,
+                duration_us,
+                attempt,
+                &table_strings,
+                enqueued,
+            );
+            writes::mark_confirmed(booking_id, last)?;
+            write_attempt(
+                &ctx,
+                source,
+                true,
+                None,
+                attempt,
+                duration_us,
+                &run.strategy,
+                conflicts,
+                &table_strings,
+            )?;
+            events::summary(
+                ctx.restaurant_id,
+                booking_id,
+                source,
+                "confirmed",
+                None,
+                attempt,
+                json!({"table_ids": table_strings}),
+            )?;
+            Ok(ConfirmResult {
+                ok: true,
+                reason: None,
+                table_ids: tables,
+                attempt,
+                duration_us,
+            })
+        }
+        None => {
+            let reason = if conflicts > 0 {
+                Reason::Conflict
+            } else {
+                run.reason.unwrap_or(Reason::NoFit)
+            };
+            record_failure(
+                &ctx,
+                source,
+                reason,
+                attempt,
+                duration_us,
+                &run.strategy,
+                conflicts,
+            )?;
+            Ok(ConfirmResult {
+                ok: false,
+                reason: Some(reason),
+                table_ids: vec![],
+                attempt,
+                duration_us,
+            })
+        }
+    }
+}
+
+/// The tables to try, best first: the booking's live hold (if any), then the plans.
+fn candidates_of(run: &PlanRun, hold: Vec<Uuid>) -> Vec<Vec<Uuid>> {
+    let mut candidates: Vec<Vec<Uuid>> = Vec::new();
+    if !hold.is_empty() {
+        candidates.push(hold);
+    }
+    for plan in &run.outcome.plans {
+        let ids = run.floor.table_uuids(&plan.tables);
+        if !candidates.iter().any(|c| sorted(c) == sorted(&ids)) {
+            candidates.push(ids);
+        }
+    }
+    candidates
+}
+
+fn sorted(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut v = ids.to_vec();
+    v.sort();
+    v
+}
+
+#[allow(clippy::too_many_arguments)]
+fn last_result(
+    source: &str,
+    success: bool,
+    reason: Option<Reason>,
+    strategy: &Value,
+    duration_us: i64,
+    attempt: i32,
+    table_ids: &[String],
+    enqueued: bool,
+) -> Value {
+    json!({
+        "v": 1,
+        "source": source,
+        "success": success,
+        "reason": reason.map(Reason::code),
+        "reason_class": reason.map(Reason::class),
+        "strategy": strategy,
+        "duration_us": duration_us,
+        "attempt": attempt,
+        "table_ids": table_ids,
+        "confirmation_enqueued": enqueued,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_attempt(
+    ctx: &BookingCtx,
+    source: &str,
+    success: bool,
+    reason: Option<Reason>,
+    attempt: i32,
+    duration_us: i64,
+    strategy: &Value,
+    conflicts: u32,
+    table_ids: &[String],
+) -> Result<bool> {
+    events::write(Event {
+        event_type: events::ATTEMPT,
+        restaurant_id: Some(ctx.restaurant_id),
+        booking_id: Some(ctx.booking_id),
+        source,
+        success: Some(success),
+        reason: reason.map(Reason::code),
+        duration_us: Some(duration_us),
+        attempt: Some(attempt),
+        strategy: Some(strategy.clone()),
+        payload: Some(json!({
+            "outcome": if success { "confirmed" } else { reason.map_or("failed", Reason::code) },
+            "reason_class": reason.map(Reason::class),
+            "conflicts": conflicts,
+            "table_ids": table_ids,
+        })),
+    })
+}
+
+fn record_failure(
+    ctx: &BookingCtx,
+    source: &str,
+    reason: Reason,
+    attempt: i32,
+    duration_us: i64,
+    strategy: &Value,
+    conflicts: u32,
+) -> Result<()> {
+    let last = last_result(
+        source,
+        false,
+        Some(reason),
+        strategy,
+        duration_us,
+        attempt,
+        &[],
+        false,
+    );
+    writes::set_last_result(ctx.booking_id, last)?;
+    write_attempt(
+        ctx,
+        source,
+        false,
+        Some(reason),
+        attempt,
+        duration_us,
+        strategy,
+        conflicts,
+        &[],
+    )?;
+    writes::note_failure(ctx.booking_id, reason.code(), reason.class())
+}

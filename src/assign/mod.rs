@@ -1,0 +1,274 @@
+//! One planner run for one booking, and the confirm/quote/cancel flows built on it.
+//! Every path here writes its telemetry; the `api` functions only adapt types.
+
+mod cancel;
+mod confirm;
+mod quote;
+
+pub use cancel::cancel;
+pub use confirm::confirm;
+pub use quote::quote;
+
+use crate::error::{AutoassignError, Result};
+use crate::gucs;
+use crate::postgres::booking::BookingCtx;
+use crate::postgres::events::{self, Event};
+use crate::postgres::floor_cache::{floor_for, CachedFloor};
+use crate::postgres::{busy, stats};
+use crate::reason::Reason;
+use crate::strategy::Strategy;
+use autoassign_planner::{self as planner, Knobs, Outcome, Plan, Request};
+use pgrx::PgTryBuilder;
+use pgrx::Uuid;
+use serde_json::{json, Value};
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// What one planner run saw and decided.
+pub struct PlanRun {
+    pub floor: Rc<CachedFloor>,
+    pub outcome: Outcome,
+    pub reason: Option<Reason>,
+    pub cache_hit: bool,
+    pub busy_intervals: usize,
+    pub pending_bookings: usize,
+    pub duration_us: i64,
+    pub strategy: Value,
+}
+
+impl PlanRun {
+    pub fn best(&self) -> Option<&Plan> {
+        self.outcome.plans.first()
+    }
+
+    pub fn plan_json(&self, plan: &Plan) -> Value {
+        json!({
+            "table_ids": self.floor.table_uuids(&plan.tables).iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+            "tables": plan.tables.iter().map(|&t| self.floor.table_names[t as usize].clone()).collect::<Vec<_>>(),
+            "zone_id": self.floor.zone_ids[plan.zone as usize].to_string(),
+            "zone": self.floor.zone_names[plan.zone as usize],
+            "seats": plan.seats,
+            "score": plan.score,
+        })
+    }
+
+    /// Planner counters plus what the glue measured: the event payload.
+    pub fn payload(&self) -> Value {
+        let mut payload =
+            serde_json::to_value(&self.outcome.counters).unwrap_or_else(|_| json!({}));
+        if let Some(obj) = payload.as_object_mut() {
+            obj.insert("cache_hit".into(), json!(self.cache_hit));
+            obj.insert("busy_intervals".into(), json!(self.busy_intervals));
+            obj.insert("pending_bookings".into(), json!(self.pending_bookings));
+            obj.insert("free_seats".into(), json!(self.outcome.free_seats));
+            obj.insert("plans".into(), json!(self.outcome.plans.len()));
+        }
+        payload
+    }
+}
+
+pub fn micros_since(start: Instant) -> i64 {
+    start.elapsed().as_micros().min(i64::MAX as u128) as i64
+}
+
+fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
+    let zone_restrict = match strategy.zone_id {
+        Some(z) => Some(floor.zone_index(z).ok_or_else(|| {
+            AutoassignError::InvalidStrategy(format!(
+                "zone_id {z} is not a zone of this restaurant"
+            ))
+        })?),
+        None => None,
+    };
+    let avoid = strategy
+        .avoid_tables
+        .iter()
+        .map(|t| {
+            floor.table_index(*t).ok_or_else(|| {
+                AutoassignError::InvalidStrategy(format!(
+                    "avoid_tables: {t} is not a table of this restaurant"
+                ))
+            })
+        })
+        .collect::<Result<Vec<u32>>>()?;
+    Ok(Knobs {
+        max_tables: strategy.max_tables,
+        require_adjacency: strategy.require_adjacency,
+        max_overage: strategy.max_overage,
+        zone_restrict,
+        avoid,
+        deadline: strategy
+            .deadline_ms
+            .map(|ms| Duration::from_millis(ms.into())),
+        exhaustive: strategy.exhaustive,
+        weights: strategy.planner_weights(),
+        ..Knobs::default()
+    })
+}
+
+/// Loads the floor (cached), the pending bookings and busy intervals around the stay,
+/// and runs the planner. Writes the quote event, and a timeout event if the deadline hit.
+pub fn plan_booking(
+    ctx: &BookingCtx,
+    strategy: &Strategy,
+    source: &str,
+    started: Instant,
+) -> Result<PlanRun> {
+    let (floor, cache_hit) = floor_for(ctx.restaurant_id, ctx.floor_version, strategy.exhaustive)?;
+    let knobs = knobs(strategy, &floor)?;
+    let lookahead_us = i64::from(gucs::LOOKAHEAD_MINUTES.get()) * 60_000_000;
+    let pending = if strategy.lookahead && lookahead_us > 0 {
+        busy::pending(&floor, ctx, lookahead_us)?
+    } else {
+        Vec::new()
+    };
+    let span_start = pending.iter().map(|p| p.start).fold(ctx.start_us, i64::min);
+    let span_end = pending.iter().map(|p| p.end).fold(ctx.end_us, i64::max);
+    let busy = busy::busy(
+        &floor,
+        ctx.restaurant_id,
+        Some(ctx.booking_id),
+        span_start,
+        span_end,
+    )?;
+    let request = Request {
+        party: ctx.party,
+        start: ctx.start_us,
+        end: ctx.end_us,
+        requested_zone: ctx.zone_id.and_then(|z| floor.zone_index(z)),
+        knobs,
+    };
+    let outcome = run_planner(ctx, &floor, &busy, &request, &pending, source, started);
+    let reason = outcome.reason.map(Reason::from);
+    let run = PlanRun {
+        cache_hit,
+        busy_intervals: busy.len(),
+        pending_bookings: pending.len(),
+        duration_us: micros_since(started),
+        strategy: strategy.to_json(),
+        reason,
+        outcome,
+        floor,
+    };
+    let success = run.best().is_some() && run.reason.is_none();
+    stats::record(
+        Some(ctx.restaurant_id),
+        source,
+        run.reason.map_or("ok", Reason::code),
+        run.duration_us,
+    );
+    events::write(Event {
+        event_type: events::QUOTE,
+        restaurant_id: Some(ctx.restaurant_id),
+        booking_id: Some(ctx.booking_id),
+        source,
+        success: Some(success),
+        reason: run.reason.map(Reason::code),
+        duration_us: Some(run.duration_us),
+        strategy: Some(run.strategy.clone()),
+        payload: Some(run.payload()),
+        ..Event::default()
+    })?;
+    if run.outcome.counters.deadline_hit {
+        events::write(Event {
+            event_type: events::TIMEOUT,
+            restaurant_id: Some(ctx.restaurant_id),
+            booking_id: Some(ctx.booking_id),
+            source,
+            success: Some(run.best().is_some()),
+            reason: Some("timeout"),
+            duration_us: Some(run.duration_us),
+            strategy: Some(run.strategy.clone()),
+            payload: Some(json!({
+                "cut_by": "deadline_ms",
+                "combinations_tried": run.outcome.counters.combinations_tried,
+                "plans_found": run.outcome.counters.plans_found,
+                "stages_completed": run.outcome.stages.iter().map(|s| s.name).collect::<Vec<_>>(),
+            })),
+            ..Event::default()
+        })?;
+    }
+    Ok(run)
+}
+
+/// How often the current planner run checked for interrupts (about every 1024 steps).
+static INTERRUPT_CHECKS: AtomicU64 = AtomicU64::new(0);
+
+/// Runs the planner with PostgreSQL's interrupt check in its loops. A cancel or
+/// statement_timeout unwinds out of it: event rows would roll back with the
+/// transaction, so the run is counted in the shared-memory stats (reason `cancelled`)
+/// and logged with how far it got, then the error goes on.
+fn run_planner(
+    ctx: &BookingCtx,
+    floor: &CachedFloor,
+    busy: &[planner::Busy],
+    request: &Request,
+    pending: &[planner::Pending],
+    source: &str,
+    started: Instant,
+) -> Outcome {
+    INTERRUPT_CHECKS.store(0, Ordering::Relaxed);
+    let run = AssertUnwindSafe(|| {
+        planner::plan(&floor.floor, busy, request, pending, &mut || {
+            INTERRUPT_CHECKS.fetch_add(1, Ordering::Relaxed);
+            pgrx::check_for_interrupts!();
+        })
+    });
+    PgTryBuilder::new(run)
+        .catch_others(|err| {
+            let duration_us = micros_since(started);
+            stats::record(Some(ctx.restaurant_id), source, "cancelled", duration_us);
+            pgrx::log!(
+                "pg_autoassign: auto_assign.timeout: planning booking {} (source {}) was cancelled \
+                 after {} us and about {} search steps; nothing it planned was written",
+                ctx.booking_id,
+                source,
+                duration_us,
+                INTERRUPT_CHECKS.load(Ordering::Relaxed) * 1024
+            );
+            err.rethrow()
+        })
+        .execute()
+}
+
+/// A hard reason found before planning (unknown or non-pending booking, cutoff):
+/// still one quote event, so every call leaves a row.
+pub(crate) fn hard_stop(
+    ctx: Option<&BookingCtx>,
+    booking_id: Uuid,
+    source: &str,
+    reason: Reason,
+    started: Instant,
+    strategy: &Strategy,
+) -> Result<i64> {
+    let duration_us = micros_since(started);
+    stats::record(
+        ctx.map(|c| c.restaurant_id),
+        source,
+        reason.code(),
+        duration_us,
+    );
+    events::write(Event {
+        event_type: events::QUOTE,
+        restaurant_id: ctx.map(|c| c.restaurant_id),
+        booking_id: Some(booking_id),
+        source,
+        success: Some(false),
+        reason: Some(reason.code()),
+        duration_us: Some(duration_us),
+        strategy: Some(strategy.to_json()),
+        ..Event::default()
+    })?;
+    Ok(duration_us)
+}
+
+pub(crate) fn precheck(ctx: Option<&BookingCtx>) -> Option<Reason> {
+    match ctx {
+        None => Some(Reason::BookingNotFound),
+        Some(c) if c.status != "pending" => Some(Reason::BookingNotPending),
+        Some(c) if c.past_cutoff => Some(Reason::PastCutoff),
+        Some(_) => None,
+    }
+}

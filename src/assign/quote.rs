@@ -1,0 +1,61 @@
+//! `autoassign_quote`: plan without committing, optionally holding the best plan.
+
+use super::{hard_stop, micros_since, plan_booking, precheck, PlanRun};
+use crate::error::{AutoassignError, Result};
+use crate::postgres::{booking, writes};
+use crate::reason::Reason;
+use crate::strategy::Strategy;
+use pgrx::Uuid;
+use std::time::Instant;
+
+pub struct QuoteResult {
+    pub run: Option<PlanRun>,
+    pub reason: Option<Reason>,
+    pub duration_us: i64,
+    pub held: bool,
+}
+
+pub fn quote(
+    booking_id: Uuid,
+    strategy: &Strategy,
+    source: &str,
+    hold_seconds: i32,
+) -> Result<QuoteResult> {
+    let started = Instant::now();
+    if hold_seconds < 0 {
+        return Err(AutoassignError::InvalidArgument(format!(
+            "hold_seconds = {hold_seconds} must be >= 0"
+        )));
+    }
+    let ctx = booking::load(booking_id, hold_seconds > 0)?;
+    if let Some(reason) = precheck(ctx.as_ref()) {
+        let duration_us = hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;
+        return Ok(QuoteResult {
+            run: None,
+            reason: Some(reason),
+            duration_us,
+            held: false,
+        });
+    }
+    let Some(ctx) = ctx else {
+        unreachable!("precheck returns BookingNotFound for None")
+    };
+    let run = plan_booking(&ctx, strategy, source, started)?;
+    let mut held = false;
+    if hold_seconds > 0 {
+        if let Some(best) = run.best() {
+            writes::place_hold(
+                booking_id,
+                run.floor.table_uuids(&best.tables),
+                hold_seconds,
+            )?;
+            held = true;
+        }
+    }
+    Ok(QuoteResult {
+        reason: run.reason,
+        duration_us: micros_since(started),
+        run: Some(run),
+        held,
+    })
+}
