@@ -3,8 +3,11 @@
 //! on random floors, busy intervals, pending bookings and candidates, and the
 //! planner's plans carry those costs.
 
+mod common;
+
 use autoassign_planner::testkit::{lookahead_costs, lookahead_costs_reference};
 use autoassign_planner::*;
+use common::table_strategy;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use smallvec::SmallVec;
@@ -19,29 +22,6 @@ struct Case {
     req: Request,
     /// Extra candidates: (zone, raw table picks), mapped onto that zone's tables.
     extra: Vec<(u32, Vec<u32>)>,
-}
-
-fn table_strategy(zones: u32) -> impl Strategy<Value = TableSpec> {
-    (
-        0..zones,
-        1i32..=10,
-        0i32..=6,
-        -3i32..=2,
-        prop::bool::weighted(0.9),
-        prop::bool::weighted(0.85),
-        0i32..=5,
-    )
-        .prop_map(
-            |(zone, capacity, min_off, max_off, active, combinable, priority)| TableSpec {
-                zone,
-                capacity,
-                min_party: (capacity - min_off).max(1),
-                max_party: (capacity + max_off).max(1),
-                active,
-                combinable,
-                priority,
-            },
-        )
 }
 
 fn case_strategy() -> impl Strategy<Value = Case> {

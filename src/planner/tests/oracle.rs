@@ -1,7 +1,10 @@
 //! Property test: the planner against a brute-force oracle on random floors.
 
+mod common;
+
 use autoassign_planner::testkit::{check_plan, oracle};
 use autoassign_planner::*;
+use common::table_strategy;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -12,33 +15,6 @@ struct Case {
     edges: Vec<(u32, u32)>,
     busy: Vec<Busy>,
     req: Request,
-}
-
-fn table_strategy(zones: u32) -> impl Strategy<Value = TableSpec> {
-    (
-        0..zones,
-        1i32..=10,
-        0i32..=6,
-        -3i32..=2,
-        prop::bool::weighted(0.9),
-        prop::bool::weighted(0.85),
-        0i32..=5,
-    )
-        .prop_map(
-            |(zone, capacity, min_off, max_off, active, combinable, priority)| {
-                let min_party = (capacity - min_off).max(1);
-                let max_party = (capacity + max_off).max(1);
-                TableSpec {
-                    zone,
-                    capacity,
-                    min_party,
-                    max_party,
-                    active,
-                    combinable,
-                    priority,
-                }
-            },
-        )
 }
 
 fn case_strategy() -> impl Strategy<Value = Case> {
