@@ -53,14 +53,7 @@ fn eight_connections_two_hundred_bookings_no_overlap_no_duplicate() {
         .collect();
     let confirmed: i64 = workers.into_iter().map(|h| h.join().expect("worker")).sum();
 
-    let overlaps = count(
-        &mut c,
-        "SELECT count(*) FROM autoassign.allocations a JOIN autoassign.allocations b
-            ON a.table_id = b.table_id AND a.id < b.id AND a.during && b.during
-         WHERE a.restaurant_id = $1::text::uuid",
-        &rid,
-    );
-    assert_eq!(overlaps, 0);
+    assert_eq!(overlapping_allocations(&mut c, &rid), 0);
     let status_confirmed = count(
         &mut c,
         "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid AND status = 'confirmed'",

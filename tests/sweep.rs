@@ -229,14 +229,7 @@ fn two_concurrent_sweeps_never_share_a_booking() {
         confirmed >= 36,
         "lost races are rare after a fresh re-plan: {confirmed}"
     );
-    let overlaps = count(
-        &mut c,
-        "SELECT count(*) FROM autoassign.allocations a JOIN autoassign.allocations b
-            ON a.table_id = b.table_id AND a.id < b.id AND a.during && b.during
-         WHERE a.restaurant_id = $1::text::uuid",
-        &rid,
-    );
-    assert_eq!(overlaps, 0);
+    assert_eq!(overlapping_allocations(&mut c, &rid), 0);
 }
 
 #[test]

@@ -160,3 +160,14 @@ pub fn sweep(c: &mut Client) -> (i32, i32, i32, i32, i32) {
         .expect("sweep");
     (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
 }
+
+/// Pairs of allocations of one table whose windows overlap (must always be 0).
+pub fn overlapping_allocations(c: &mut Client, rid: &str) -> i64 {
+    count(
+        c,
+        "SELECT count(*) FROM autoassign.allocations a JOIN autoassign.allocations b
+            ON a.table_id = b.table_id AND a.id < b.id AND a.during && b.during
+         WHERE a.restaurant_id = $1::text::uuid",
+        rid,
+    )
+}
