@@ -10,7 +10,6 @@ use std::cell::Cell;
 
 pub const QUOTE: &str = "auto_assign.quote";
 pub const ATTEMPT: &str = "auto_assign.attempt";
-pub const SUMMARY: &str = "auto_assign.summary";
 pub const TIMEOUT: &str = "auto_assign.timeout";
 
 #[derive(Debug, Default)]
@@ -51,10 +50,10 @@ fn next_unit() -> f64 {
     })
 }
 
-/// Quote and attempt events follow autoassign.telemetry; summaries and timeouts are
-/// always written.
+/// Quote and attempt events follow autoassign.telemetry; timeouts are always written
+/// (summaries too, through `summary`, which does not ask).
 pub fn telemetry_wanted(event_type: &str) -> bool {
-    if event_type == SUMMARY || event_type == TIMEOUT {
+    if event_type == TIMEOUT {
         return true;
     }
     match TELEMETRY.get() {
@@ -64,23 +63,16 @@ pub fn telemetry_wanted(event_type: &str) -> bool {
     }
 }
 
-/// Inserts the event if telemetry wants it. A second summary for a booking is
-/// silently skipped (the unique index is the guarantee); returns whether a row was written.
+/// Inserts a quote, attempt or timeout event if telemetry wants it; returns whether a
+/// row was written. Summaries go through `summary` (exactly once per booking).
 pub fn write(ev: Event<'_>) -> Result<bool> {
     if !telemetry_wanted(ev.event_type) {
         return Ok(false);
     }
-    let on_conflict = if ev.event_type == SUMMARY {
-        " ON CONFLICT (booking_id) WHERE event_type = 'auto_assign.summary' DO NOTHING"
-    } else {
-        ""
-    };
-    let query = format!(
-        "INSERT INTO autoassign.events
+    let query = "INSERT INTO autoassign.events
             (event_type, restaurant_id, booking_id, source, success, reason, duration_us,
              attempt, strategy, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){on_conflict} RETURNING id"
-    );
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     let args = [
         ev.event_type.into(),
         super::opt_arg(ev.restaurant_id),
@@ -93,9 +85,7 @@ pub fn write(ev: Event<'_>) -> Result<bool> {
         super::opt_arg(ev.strategy.map(JsonB)),
         super::opt_arg(ev.payload.map(JsonB)),
     ];
-    Spi::connect_mut(|client| {
-        Ok(!super::stmt::update(client, query.as_str(), None, &args)?.is_empty())
-    })
+    Spi::connect_mut(|client| Ok(super::stmt::update(client, query, None, &args)?.len() == 1))
 }
 
 /// Writes the booking's one summary through `autoassign.write_summary`, which adds the

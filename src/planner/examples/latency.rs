@@ -29,6 +29,25 @@ struct Stats {
     plans: usize,
 }
 
+/// Percentiles and totals of per-plan latencies in µs.
+fn summarize(mut lat: Vec<f64>, combos: u64, plans: usize) -> Stats {
+    let secs: f64 = lat.iter().sum::<f64>() / 1e6;
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| {
+        let i = ((lat.len() as f64 - 1.0) * q).round() as usize;
+        lat.get(i).copied().unwrap_or(0.0)
+    };
+    Stats {
+        p50: pick(0.50),
+        p99: pick(0.99),
+        max: pick(1.0),
+        mean: secs * 1e6 / lat.len().max(1) as f64,
+        combos,
+        secs,
+        plans,
+    }
+}
+
 /// (name, floor, busy, requests, p99 target in µs)
 type Scenario<'a> = (&'a str, &'a Floor, &'a [Busy], Vec<Request>, f64);
 
@@ -50,21 +69,7 @@ fn measure(floor: &Floor, busy: &[Busy], reqs: &[Request], runs: usize) -> Stats
             std::hint::black_box(o);
         }
     }
-    let secs: f64 = lat.iter().sum::<f64>() / 1e6;
-    lat.sort_by(|a, b| a.total_cmp(b));
-    let pick = |q: f64| {
-        let i = ((lat.len() as f64 - 1.0) * q).round() as usize;
-        lat.get(i).copied().unwrap_or(0.0)
-    };
-    Stats {
-        p50: pick(0.50),
-        p99: pick(0.99),
-        max: pick(1.0),
-        mean: secs * 1e6 / lat.len().max(1) as f64,
-        combos,
-        secs,
-        plans,
-    }
+    summarize(lat, combos, plans)
 }
 
 type CostFn = fn(&Floor, &[Busy], &Request, &[Pending], &[Plan]) -> Option<Vec<i64>>;
@@ -94,21 +99,7 @@ fn measure_quotes(floor: &Floor, quotes: &[Quote], lookahead: bool, runs: usize)
             std::hint::black_box(o);
         }
     }
-    let secs: f64 = lat.iter().sum::<f64>() / 1e6;
-    lat.sort_by(|a, b| a.total_cmp(b));
-    let pick = |q: f64| {
-        let i = ((lat.len() as f64 - 1.0) * q).round() as usize;
-        lat.get(i).copied().unwrap_or(0.0)
-    };
-    Stats {
-        p50: pick(0.50),
-        p99: pick(0.99),
-        max: pick(1.0),
-        mean: secs * 1e6 / lat.len().max(1) as f64,
-        combos: 0,
-        secs,
-        plans,
-    }
+    summarize(lat, 0, plans)
 }
 
 /// Mean µs per quote of the lookahead alone (prepare + every candidate).
