@@ -9,15 +9,20 @@ CREATE TABLE retry_policy (
     max_delay interval NOT NULL,
     jitter float8 NOT NULL DEFAULT 0.2 CHECK (jitter >= 0 AND jitter <= 1),
     -- after a timeout, the next attempt may allow one more table (recorded in events)
-    relax_after_timeout bool NOT NULL DEFAULT false
+    relax_after_timeout bool NOT NULL DEFAULT false,
+    -- capacity only: how many bookings may wait for freed capacity in overlapping stays
+    -- of one restaurant. A freed table seats one of them, so a booking that fails behind
+    -- a full waiting list is hopeless: it gets its gave_up summary at once instead of
+    -- waiting for the cutoff. NULL: no limit.
+    max_waiting int CHECK (max_waiting >= 0)
 );
-INSERT INTO retry_policy (class, max_attempts, base_delay, max_delay, jitter, relax_after_timeout) VALUES
-    ('hard', 0, '0', '0', 0, false),
+INSERT INTO retry_policy (class, max_attempts, base_delay, max_delay, jitter, relax_after_timeout, max_waiting) VALUES
+    ('hard', 0, '0', '0', 0, false, NULL),
     -- lost races and timeouts clear up quickly: retry soon, back off, stop after 5
-    ('transient', 5, '10 seconds', '5 minutes', 0.2, true),
+    ('transient', 5, '10 seconds', '5 minutes', 0.2, true, NULL),
     -- no capacity: wait for a wake-up (cancel, shorter stay, floor edit); the timer is
     -- only a slow backstop
-    ('capacity', 4, '30 minutes', '2 hours', 0.1, false);
+    ('capacity', 4, '30 minutes', '2 hours', 0.1, false, 2);
 SELECT pg_catalog.pg_extension_config_dump('retry_policy', '');
 
 CREATE TABLE retry_queue (
@@ -146,19 +151,50 @@ CREATE TRIGGER tables_wake AFTER INSERT OR UPDATE OR DELETE ON tables
 CREATE TRIGGER table_adjacency_wake AFTER INSERT OR UPDATE OR DELETE ON table_adjacency
     FOR EACH ROW EXECUTE FUNCTION floor_changed_wake();
 
+-- A queued booking reaches its outcome (gave_up or cutoff): its one summary, with the
+-- attempts by class, and the queue row goes.
+CREATE FUNCTION finish_queued(p_booking uuid, p_source text, p_outcome text, p_extra jsonb DEFAULT '{}')
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    q record;
+BEGIN
+    DELETE FROM autoassign.retry_queue WHERE booking_id = p_booking RETURNING * INTO q;
+    IF FOUND THEN
+        PERFORM autoassign.write_summary(q.restaurant_id, q.booking_id, p_source, p_outcome, q.last_reason,
+            q.attempts_hard + q.attempts_transient + q.attempts_capacity,
+            p_extra || jsonb_build_object('final_class', q.last_class,
+                'attempts_by_class', jsonb_build_object('hard', q.attempts_hard,
+                    'transient', q.attempts_transient, 'capacity', q.attempts_capacity)));
+    END IF;
+END $$;
+
 -- Called by every failed confirm (inline, api, job, ops): counts the attempt against
--- its class and schedules the next one. Hard reasons are due at once so the sweep can
--- write their summary without re-planning. A row another sweep holds is left to it.
-CREATE FUNCTION retry_after_failure(p_booking uuid, p_reason text, p_class text) RETURNS void
+-- its class and schedules the next one. A row another sweep holds is left to it.
+-- Returns the outcome when the failure settles the booking at once: a hard reason is
+-- never retried, and a capacity failure behind a full waiting list is hopeless
+-- (retry_policy.max_waiting); NULL while it stays queued.
+CREATE FUNCTION retry_after_failure(p_booking uuid, p_reason text, p_class text, p_source text DEFAULT 'job')
+RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     n int;
+    was_waiting bool;
+    stay tstzrange;
+    rest uuid;
+    waiting int;
+    lim int;
 BEGIN
     INSERT INTO autoassign.retry_queue AS q (booking_id, restaurant_id, start_at, next_attempt_at)
     SELECT b.id, b.restaurant_id, b.start_at, autoassign.clock_now()
       FROM autoassign.bookings b WHERE b.id = p_booking AND b.status = 'pending'
     ON CONFLICT (booking_id) DO NOTHING;
 
+    SELECT q.last_class = 'capacity' INTO was_waiting
+      FROM autoassign.retry_queue q WHERE q.booking_id = p_booking FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN NULL; -- not pending, or a sweep holds it
+    END IF;
     UPDATE autoassign.retry_queue q SET
         attempts_hard = attempts_hard + (p_class = 'hard')::int,
         attempts_transient = attempts_transient + (p_class = 'transient')::int,
@@ -169,17 +205,44 @@ BEGIN
         last_class = p_class,
         wake = false,
         updated_at = now()
-     WHERE q.booking_id = (SELECT booking_id FROM autoassign.retry_queue
-                            WHERE booking_id = p_booking FOR UPDATE SKIP LOCKED)
+     WHERE q.booking_id = p_booking
     RETURNING CASE p_class WHEN 'hard' THEN attempts_hard
                            WHEN 'transient' THEN attempts_transient
                            ELSE attempts_capacity END INTO n;
-    IF n IS NOT NULL THEN
-        UPDATE autoassign.retry_queue
-           SET next_attempt_at = autoassign.clock_now()
-                + CASE WHEN p_class = 'hard' THEN interval '0' ELSE autoassign.retry_delay(p_class, n) END
-         WHERE booking_id = p_booking;
+
+    IF p_class = 'hard' THEN
+        -- never retried, so the outcome is known now: no sweep needed for the summary
+        PERFORM autoassign.finish_queued(p_booking, p_source,
+            CASE WHEN p_reason = 'past_cutoff' THEN 'cutoff' ELSE 'gave_up' END);
+        RETURN CASE WHEN p_reason = 'past_cutoff' THEN 'cutoff' ELSE 'gave_up' END;
     END IF;
+
+    IF p_class = 'capacity' AND NOT coalesce(was_waiting, false) THEN
+        SELECT p.max_waiting INTO lim FROM autoassign.retry_policy p WHERE p.class = 'capacity';
+        IF lim IS NOT NULL THEN
+            SELECT b.restaurant_id, autoassign.stay_range(b, r) INTO rest, stay
+              FROM autoassign.bookings b JOIN autoassign.restaurants r ON r.id = b.restaurant_id
+             WHERE b.id = p_booking;
+            SELECT count(*) INTO waiting
+              FROM autoassign.retry_queue q
+              JOIN autoassign.bookings b ON b.id = q.booking_id
+              JOIN autoassign.restaurants r ON r.id = b.restaurant_id
+             WHERE q.restaurant_id = rest AND q.booking_id <> p_booking
+               AND q.last_class = 'capacity' AND b.status = 'pending'
+               AND autoassign.stay_range(b, r) && stay;
+            IF waiting >= lim THEN
+                PERFORM autoassign.finish_queued(p_booking, p_source, 'gave_up',
+                    jsonb_build_object('waiting_list', jsonb_build_object(
+                        'waiting', waiting, 'max_waiting', lim)));
+                RETURN 'gave_up';
+            END IF;
+        END IF;
+    END IF;
+
+    UPDATE autoassign.retry_queue
+       SET next_attempt_at = autoassign.clock_now() + autoassign.retry_delay(p_class, n)
+     WHERE booking_id = p_booking;
+    RETURN NULL;
 END $$;
 
 -- One pass of the retry policy. Takes due or woken bookings with SKIP LOCKED, earliest
@@ -202,6 +265,7 @@ DECLARE
     outcome text;
     done uuid[] := '{}';
     woken bool;
+    bid uuid;
 BEGIN
     IF max_bookings IS NULL OR time_budget_ms IS NULL THEN
         RAISE EXCEPTION 'max_bookings and time_budget_ms must not be NULL'
@@ -243,6 +307,7 @@ BEGIN
          FOR UPDATE OF rq, bk SKIP LOCKED;
         EXIT WHEN NOT FOUND;
         done := done || q.booking_id;
+        bid := q.booking_id;
         processed := processed + 1;
 
         SELECT bk.status, bk.start_at, bk.party_size, r.cutoff_minutes,
@@ -306,6 +371,12 @@ BEGIN
             -- the failed confirm already counted the attempt (retry_after_failure)
             SELECT * INTO q FROM autoassign.retry_queue WHERE booking_id = q.booking_id;
             IF NOT FOUND THEN
+                -- settled by the failure itself (hard reason, full waiting list)
+                SELECT e.reason INTO outcome FROM autoassign.events e
+                 WHERE e.booking_id = bid AND e.event_type = 'auto_assign.summary';
+                IF outcome = 'cutoff' THEN cutoff := cutoff + 1;
+                ELSIF outcome = 'gave_up' THEN gave_up := gave_up + 1;
+                END IF;
                 CONTINUE;
             END IF;
             SELECT * INTO p FROM autoassign.retry_policy WHERE class = q.last_class;
@@ -322,12 +393,7 @@ BEGIN
         END IF;
 
         -- the booking's one summary: it gave up or ran out of time
-        PERFORM autoassign.write_summary(q.restaurant_id, q.booking_id, 'job', outcome, q.last_reason,
-            q.attempts_hard + q.attempts_transient + q.attempts_capacity,
-            jsonb_build_object('final_class', q.last_class,
-                'attempts_by_class', jsonb_build_object('hard', q.attempts_hard,
-                    'transient', q.attempts_transient, 'capacity', q.attempts_capacity)));
-        DELETE FROM autoassign.retry_queue WHERE booking_id = q.booking_id;
+        PERFORM autoassign.finish_queued(q.booking_id, 'job', outcome);
         IF outcome = 'cutoff' THEN cutoff := cutoff + 1; ELSE gave_up := gave_up + 1; END IF;
     END LOOP;
     RETURN NEXT;

@@ -76,15 +76,25 @@ fn eight_connections_two_hundred_bookings_no_overlap_no_duplicate() {
         outbox, status_confirmed,
         "one confirmation message per confirmed booking"
     );
-    let summaries = count(
+    let confirmed_summaries = count(
         &mut c,
-        "SELECT count(*) FROM autoassign.events WHERE restaurant_id = $1::text::uuid AND event_type = 'auto_assign.summary'",
+        "SELECT count(*) FROM autoassign.events WHERE restaurant_id = $1::text::uuid
+            AND event_type = 'auto_assign.summary' AND reason = 'confirmed'",
         &rid,
     );
     assert_eq!(
-        summaries, status_confirmed,
-        "one summary per confirmed booking"
+        confirmed_summaries, status_confirmed,
+        "one confirmed summary per confirmed booking"
     );
+    // failures behind a full waiting list settle at once (gave_up), never twice
+    let repeated = count(
+        &mut c,
+        "SELECT count(*) FROM (SELECT booking_id FROM autoassign.events
+            WHERE restaurant_id = $1::text::uuid AND event_type = 'auto_assign.summary'
+            GROUP BY booking_id HAVING count(*) > 1) x",
+        &rid,
+    );
+    assert_eq!(repeated, 0, "at most one summary per booking");
     let unexplained = count(
         &mut c,
         "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid

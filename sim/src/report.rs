@@ -331,20 +331,38 @@ pub fn comparison(b: &Summary, o: &Summary, cb: &Collected, co: &Collected) -> S
 
     let _ = writeln!(s, "\ntargets (ours vs baseline):");
     let verdict = |met: bool| if met { "MET" } else { "NOT MET" };
-    match reduction(b.calls_mean, o.calls_mean) {
-        Some(r) => {
-            let _ = writeln!(
-                s,
-                "  planner calls per booking  >= 75% fewer : {:+.1}% fewer ({:.3} vs {:.3})  {}",
-                100.0 * r,
-                o.calls_mean,
-                b.calls_mean,
-                verdict(r >= 0.75)
-            );
+    // Both policies make the same inline call per booking, so a cut in all calls is
+    // capped at 1 - 1/baseline; the retry calls are what a policy decides.
+    for (label, base, ours) in [
+        ("planner calls per booking", b.calls_mean, o.calls_mean),
+        (
+            "  retry calls (non-inline)",
+            b.retry_calls_mean,
+            o.retry_calls_mean,
+        ),
+    ] {
+        match reduction(base, ours) {
+            Some(r) => {
+                let _ = writeln!(
+                    s,
+                    "  {label:<26} >= 75% fewer : {:+.1}% fewer ({:.3} vs {:.3})  {}",
+                    100.0 * r,
+                    ours,
+                    base,
+                    verdict(r >= 0.75)
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  {label}: baseline made none (n/a)");
+            }
         }
-        None => {
-            let _ = writeln!(s, "  planner calls per booking: baseline made none (n/a)");
-        }
+    }
+    if b.calls_mean > 0.0 {
+        let _ = writeln!(
+            s,
+            "    (one inline call per booking in both: all calls can fall by at most {:.1}%)",
+            100.0 * (1.0 - 1.0 / b.calls_mean)
+        );
     }
     let _ = writeln!(
         s,

@@ -155,6 +155,16 @@ pub fn run(
     // The sweep's retry jitter uses random(): seed it so runs replay exactly.
     let pg_seed = (seed % 2000) as f64 / 1000.0 - 1.0;
     client.execute("SELECT setseed($1)", &[&pg_seed])?;
+    if policy == Policy::Baseline {
+        // The old job kept no queue in the database and wrote no summaries: switch off
+        // what a failed confirm does there (schedule a sweep attempt or settle it).
+        client
+            .batch_execute(
+                "CREATE OR REPLACE FUNCTION autoassign.retry_after_failure(p_booking uuid, p_reason text, p_class text, p_source text DEFAULT 'job')
+                 RETURNS text LANGUAGE sql AS 'SELECT NULL::text'",
+            )
+            .context("cannot switch off the retry queue for the baseline")?;
+    }
     if let (Policy::Ours, Some(sql)) = (policy, ours_setup) {
         client
             .batch_execute(sql)

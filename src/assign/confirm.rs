@@ -298,5 +298,5 @@ fn record_failure(
         conflicts,
         &[],
     )?;
-    writes::note_failure(ctx.booking_id, reason.code(), reason.class())
+    writes::note_failure(ctx.booking_id, reason.code(), reason.class(), source)
 }

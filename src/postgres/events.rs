@@ -3,10 +3,11 @@
 
 use crate::error::Result;
 use crate::gucs::{TelemetryMode, TELEMETRY, TELEMETRY_SAMPLE_RATE};
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::{JsonB, Uuid};
+use pgrx::{JsonB, PgMemoryContexts, Uuid};
 use serde_json::Value;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 pub const QUOTE: &str = "auto_assign.quote";
 pub const ATTEMPT: &str = "auto_assign.attempt";
@@ -28,6 +29,38 @@ pub struct Event<'a> {
 
 thread_local! {
     static RNG: Cell<u64> = const { Cell::new(0) };
+    /// The jsonb of the last effective strategy, kept in TopMemoryContext. Nearly every
+    /// call uses the same knobs, and rebuilding this jsonb was a quarter of the cost of
+    /// a quote event.
+    static STRATEGY_JSONB: RefCell<Option<(Value, pg_sys::Datum)>> = const { RefCell::new(None) };
+}
+
+fn strategy_arg<'a>(strategy: Option<Value>) -> DatumWithOid<'a> {
+    let Some(strategy) = strategy else {
+        return DatumWithOid::null::<JsonB>();
+    };
+    let datum = STRATEGY_JSONB.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        match &*cache {
+            Some((key, datum)) if *key == strategy => *datum,
+            _ => {
+                // SAFETY: switch_to restores the previous context, also on error.
+                let built = unsafe {
+                    PgMemoryContexts::TopMemoryContext
+                        .switch_to(|_| JsonB(strategy.clone()).into_datum())
+                }
+                .unwrap_or(pg_sys::Datum::from(0));
+                if let Some((_, old)) = cache.replace((strategy, built)) {
+                    // SAFETY: allocated by the branch above in TopMemoryContext and no
+                    // longer referenced: arguments of earlier calls are gone.
+                    unsafe { pg_sys::pfree(old.cast_mut_ptr()) };
+                }
+                built
+            }
+        }
+    });
+    // SAFETY: a jsonb varlena that lives in TopMemoryContext until replaced above.
+    unsafe { DatumWithOid::new(datum, pg_sys::JSONBOID) }
 }
 
 /// xorshift64*: sampling needs speed, not cryptographic quality.
@@ -82,7 +115,7 @@ pub fn write(ev: Event<'_>) -> Result<bool> {
         super::opt_arg(ev.reason),
         super::opt_arg(ev.duration_us),
         super::opt_arg(ev.attempt),
-        super::opt_arg(ev.strategy.map(JsonB)),
+        strategy_arg(ev.strategy),
         super::opt_arg(ev.payload.map(JsonB)),
     ];
     Spi::connect_mut(|client| Ok(super::stmt::update(client, query, None, &args)?.len() == 1))

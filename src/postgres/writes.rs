@@ -146,14 +146,15 @@ pub fn cancel(booking: Uuid) -> Result<i64> {
     })
 }
 
-/// Counts a failed confirm against its retry class and schedules the next sweep attempt.
-pub fn note_failure(booking: Uuid, reason: &str, class: &str) -> Result<()> {
+/// Counts a failed confirm against its retry class and schedules the next sweep attempt,
+/// or writes the summary now when the failure settles the booking (see sweep.sql).
+pub fn note_failure(booking: Uuid, reason: &str, class: &str, source: &str) -> Result<()> {
     Spi::connect_mut(|client| {
         super::stmt::update(
             client,
-            "SELECT autoassign.retry_after_failure($1, $2, $3)",
+            "SELECT autoassign.retry_after_failure($1, $2, $3, $4)",
             None,
-            &[booking.into(), reason.into(), class.into()],
+            &[booking.into(), reason.into(), class.into(), source.into()],
         )?;
         Ok(())
     })
