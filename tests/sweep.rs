@@ -22,6 +22,11 @@ fn queue_row(c: &mut postgres::Client, booking: &str) -> Option<(String, bool, f
     })
 }
 
+/// The queue row's reason class; None once the booking left the queue.
+fn class_of(c: &mut postgres::Client, booking: &str) -> Option<String> {
+    queue_row(c, booking).map(|q| q.0)
+}
+
 fn summary(c: &mut postgres::Client, booking: &str) -> Option<String> {
     c.query_opt(
         "SELECT reason FROM autoassign.events WHERE booking_id = $1::text::uuid AND event_type = 'auto_assign.summary'",
@@ -78,16 +83,10 @@ fn capacity_failure_behind_a_full_waiting_list_gives_up_at_once() {
             Some("no_capacity")
         );
     }
-    assert_eq!(
-        queue_row(&mut c, &first).map(|q| q.0),
-        Some("capacity".into())
-    );
-    assert_eq!(
-        queue_row(&mut c, &second).map(|q| q.0),
-        Some("capacity".into())
-    );
+    assert_eq!(class_of(&mut c, &first).as_deref(), Some("capacity"));
+    assert_eq!(class_of(&mut c, &second).as_deref(), Some("capacity"));
     assert!(
-        queue_row(&mut c, &third).is_none(),
+        class_of(&mut c, &third).is_none(),
         "third is settled, not queued"
     );
     let (reason, waiting): (String, i32) = c
@@ -105,25 +104,19 @@ fn capacity_failure_behind_a_full_waiting_list_gives_up_at_once() {
     let blocker = booking(&mut c, &rid, 4, 390, 60);
     assert!(confirm(&mut c, &blocker, "inline").0);
     assert!(!confirm(&mut c, &later, "inline").0);
-    assert_eq!(
-        queue_row(&mut c, &later).map(|q| q.0),
-        Some("capacity".into())
-    );
+    assert_eq!(class_of(&mut c, &later).as_deref(), Some("capacity"));
     // without a limit every capacity failure waits
-    c.execute(
-        "UPDATE autoassign.retry_policy SET max_waiting = NULL WHERE class = 'capacity'",
-        &[],
-    )
-    .unwrap();
+    set_max_waiting(&mut c, None);
     let fourth = booking(&mut c, &rid, 2, 50, 90);
     assert!(!confirm(&mut c, &fourth, "inline").0);
-    assert_eq!(
-        queue_row(&mut c, &fourth).map(|q| q.0),
-        Some("capacity".into())
-    );
+    assert_eq!(class_of(&mut c, &fourth).as_deref(), Some("capacity"));
+    set_max_waiting(&mut c, Some(2)); // the default, for the other tests
+}
+
+fn set_max_waiting(c: &mut postgres::Client, limit: Option<i32>) {
     c.execute(
-        "UPDATE autoassign.retry_policy SET max_waiting = 2 WHERE class = 'capacity'",
-        &[],
+        "UPDATE autoassign.retry_policy SET max_waiting = $1 WHERE class = 'capacity'",
+        &[&limit],
     )
     .unwrap();
 }
