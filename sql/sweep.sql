@@ -11,18 +11,23 @@ CREATE TABLE retry_policy (
     -- after a timeout, the next attempt may allow one more table (recorded in events)
     relax_after_timeout bool NOT NULL DEFAULT false,
     -- capacity only: how many bookings may wait for freed capacity in overlapping stays
-    -- of one restaurant. A freed table seats one of them, so a booking that fails behind
-    -- a full waiting list is hopeless: it gets its gave_up summary at once instead of
-    -- waiting for the cutoff. NULL: no limit.
-    max_waiting int CHECK (max_waiting >= 0)
+    -- of one restaurant, so a failure behind a full waiting list gets its gave_up
+    -- summary at once instead of waiting for the cutoff. A freed table seats one of
+    -- them, and cancellations come from the bookings seated in that window: the list
+    -- holds ceil(waiting_per_seated * seated) bookings (at least 1), at most
+    -- max_waiting. NULL in both: no limit.
+    max_waiting int CHECK (max_waiting >= 0),
+    waiting_per_seated float8 CHECK (waiting_per_seated >= 0)
 );
-INSERT INTO retry_policy (class, max_attempts, base_delay, max_delay, jitter, relax_after_timeout, max_waiting) VALUES
-    ('hard', 0, '0', '0', 0, false, NULL),
+INSERT INTO retry_policy (class, max_attempts, base_delay, max_delay, jitter, relax_after_timeout,
+                          max_waiting, waiting_per_seated) VALUES
+    ('hard', 0, '0', '0', 0, false, NULL, NULL),
     -- lost races and timeouts clear up quickly: retry soon, back off, stop after 5
-    ('transient', 5, '10 seconds', '5 minutes', 0.2, true, NULL),
+    ('transient', 5, '10 seconds', '5 minutes', 0.2, true, NULL, NULL),
     -- no capacity: wait for a wake-up (cancel, shorter stay, floor edit); the timer is
-    -- only a slow backstop
-    ('capacity', 4, '30 minutes', '2 hours', 0.1, false, 2);
+    -- only a slow backstop. One waiting booking per 25 seated, at most 2 (chosen with the
+    -- simulator: tasks/sweep-20261128-1200/simulation.md).
+    ('capacity', 4, '30 minutes', '2 hours', 0.1, false, 2, 0.04);
 SELECT pg_catalog.pg_extension_config_dump('retry_policy', '');
 
 CREATE TABLE retry_queue (
@@ -173,7 +178,7 @@ END $$;
 -- its class and schedules the next one. A row another sweep holds is left to it.
 -- Returns the outcome when the failure settles the booking at once: a hard reason is
 -- never retried, and a capacity failure behind a full waiting list is hopeless
--- (retry_policy.max_waiting); NULL while it stays queued.
+-- (retry_policy.max_waiting, waiting_per_seated); NULL while it stays queued.
 CREATE FUNCTION retry_after_failure(p_booking uuid, p_reason text, p_class text, p_source text DEFAULT 'job')
 RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -183,6 +188,7 @@ DECLARE
     stay tstzrange;
     rest uuid;
     waiting int;
+    seated int;
     lim int;
 BEGIN
     INSERT INTO autoassign.retry_queue AS q (booking_id, restaurant_id, start_at, next_attempt_at)
@@ -218,11 +224,17 @@ BEGIN
     END IF;
 
     IF p_class = 'capacity' AND NOT coalesce(was_waiting, false) THEN
-        SELECT p.max_waiting INTO lim FROM autoassign.retry_policy p WHERE p.class = 'capacity';
+        SELECT b.restaurant_id, autoassign.stay_range(b, r) INTO rest, stay
+          FROM autoassign.bookings b JOIN autoassign.restaurants r ON r.id = b.restaurant_id
+         WHERE b.id = p_booking;
+        SELECT count(DISTINCT a.booking_id) INTO seated
+          FROM autoassign.allocations a WHERE a.restaurant_id = rest AND a.during && stay;
+        -- least() skips NULLs: either knob alone is a limit; at least one may wait
+        SELECT least(p.max_waiting,
+                     CASE WHEN p.waiting_per_seated IS NOT NULL
+                          THEN greatest(1, ceil(p.waiting_per_seated * seated)::int) END)
+          INTO lim FROM autoassign.retry_policy p WHERE p.class = 'capacity';
         IF lim IS NOT NULL THEN
-            SELECT b.restaurant_id, autoassign.stay_range(b, r) INTO rest, stay
-              FROM autoassign.bookings b JOIN autoassign.restaurants r ON r.id = b.restaurant_id
-             WHERE b.id = p_booking;
             SELECT count(*) INTO waiting
               FROM autoassign.retry_queue q
               JOIN autoassign.bookings b ON b.id = q.booking_id
@@ -233,7 +245,7 @@ BEGIN
             IF waiting >= lim THEN
                 PERFORM autoassign.finish_queued(p_booking, p_source, 'gave_up',
                     jsonb_build_object('waiting_list', jsonb_build_object(
-                        'waiting', waiting, 'max_waiting', lim)));
+                        'waiting', waiting, 'limit', lim, 'seated', seated)));
                 RETURN 'gave_up';
             END IF;
         END IF;

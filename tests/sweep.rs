@@ -73,50 +73,52 @@ fn capacity_failure_behind_a_full_waiting_list_gives_up_at_once() {
     let (rid, _) = small_floor(&mut c, &[4]);
     let seated = booking(&mut c, &rid, 4, 0, 90);
     assert!(confirm(&mut c, &seated, "inline").0);
-    // retry_policy.max_waiting = 2 by default: two wait for the 4-top, the third gives up
-    let first = booking(&mut c, &rid, 4, 15, 90);
-    let second = booking(&mut c, &rid, 2, 30, 90);
-    let third = booking(&mut c, &rid, 2, 45, 90);
-    for b in [&first, &second, &third] {
-        assert_eq!(
-            confirm(&mut c, b, "inline").1.as_deref(),
-            Some("no_capacity")
-        );
-    }
-    assert_eq!(class_of(&mut c, &first).as_deref(), Some("capacity"));
-    assert_eq!(class_of(&mut c, &second).as_deref(), Some("capacity"));
-    assert!(
-        class_of(&mut c, &third).is_none(),
-        "third is settled, not queued"
-    );
-    let (reason, waiting): (String, i32) = c
-        .query_one(
-            "SELECT reason, (payload->'waiting_list'->>'waiting')::int FROM autoassign.events
+    let waiting_list = |c: &mut postgres::Client, b: &str| -> (String, i32, i32, i32) {
+        c.query_one(
+            "SELECT reason, (payload->'waiting_list'->>'waiting')::int,
+                    (payload->'waiting_list'->>'limit')::int, (payload->'waiting_list'->>'seated')::int
+               FROM autoassign.events
               WHERE booking_id = $1::text::uuid AND event_type = 'auto_assign.summary'",
-            &[&third],
+            &[&b],
         )
-        .map(|r| (r.get(0), r.get(1)))
-        .unwrap();
-    assert_eq!((reason.as_str(), waiting), ("gave_up", 2));
-    assert!(summary(&mut c, &first).is_none() && summary(&mut c, &second).is_none());
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .unwrap()
+    };
+    let fail = |c: &mut postgres::Client, party: i32, offset: i32| -> String {
+        let b = booking(c, &rid, party, offset, 90);
+        assert_eq!(confirm(c, &b, "inline").1.as_deref(), Some("no_capacity"));
+        b
+    };
+    // defaults: ceil(0.04 * 1 seated) = 1 may wait for the 4-top
+    let first = fail(&mut c, 4, 15);
+    let second = fail(&mut c, 2, 30);
+    assert_eq!(class_of(&mut c, &first).as_deref(), Some("capacity"));
+    assert!(summary(&mut c, &first).is_none());
+    assert!(class_of(&mut c, &second).is_none(), "settled, not queued");
+    assert_eq!(waiting_list(&mut c, &second), ("gave_up".into(), 1, 1, 1));
+    // max_waiting alone: two may wait
+    set_waiting_limits(&mut c, Some(2), None);
+    let third = fail(&mut c, 2, 45);
+    let fourth = fail(&mut c, 2, 50);
+    assert_eq!(class_of(&mut c, &third).as_deref(), Some("capacity"));
+    assert_eq!(waiting_list(&mut c, &fourth), ("gave_up".into(), 2, 2, 1));
     // a stay that overlaps none of the waiting ones gets its own place on the list
-    let later = booking(&mut c, &rid, 4, 400, 60);
     let blocker = booking(&mut c, &rid, 4, 390, 60);
     assert!(confirm(&mut c, &blocker, "inline").0);
-    assert!(!confirm(&mut c, &later, "inline").0);
+    let later = fail(&mut c, 4, 400);
     assert_eq!(class_of(&mut c, &later).as_deref(), Some("capacity"));
-    // without a limit every capacity failure waits
-    set_max_waiting(&mut c, None);
-    let fourth = booking(&mut c, &rid, 2, 50, 90);
-    assert!(!confirm(&mut c, &fourth, "inline").0);
-    assert_eq!(class_of(&mut c, &fourth).as_deref(), Some("capacity"));
-    set_max_waiting(&mut c, Some(2)); // the default, for the other tests
+    // no limit: every capacity failure waits
+    set_waiting_limits(&mut c, None, None);
+    let fifth = fail(&mut c, 2, 55);
+    assert_eq!(class_of(&mut c, &fifth).as_deref(), Some("capacity"));
+    set_waiting_limits(&mut c, Some(2), Some(0.04)); // the defaults, for the other tests
 }
 
-fn set_max_waiting(c: &mut postgres::Client, limit: Option<i32>) {
+fn set_waiting_limits(c: &mut postgres::Client, max: Option<i32>, per_seated: Option<f64>) {
     c.execute(
-        "UPDATE autoassign.retry_policy SET max_waiting = $1 WHERE class = 'capacity'",
-        &[&limit],
+        "UPDATE autoassign.retry_policy SET max_waiting = $1, waiting_per_seated = $2
+          WHERE class = 'capacity'",
+        &[&max, &per_seated],
     )
     .unwrap();
 }
@@ -419,6 +421,8 @@ fn pg_cron_registration() {
 #[ignore = "needs a running server: scripts/test.sh"]
 fn wake_attempts_do_not_spend_the_budget() {
     let mut c = setup();
+    // d below waits next to b: no waiting-list limit here (tested on its own above)
+    set_waiting_limits(&mut c, None, None);
     // a 2-top and a 3-top that are not adjacent: 5 seats, but no plan for 4 (no_fit)
     let (rid, _) = small_floor(&mut c, &[2, 3]);
     c.execute(
@@ -475,4 +479,5 @@ fn wake_attempts_do_not_spend_the_budget() {
     );
     assert_eq!(spent(&mut c, &d), 1);
     assert!(!queue_row(&mut c, &d).unwrap().1);
+    set_waiting_limits(&mut c, Some(2), Some(0.04));
 }
