@@ -267,3 +267,31 @@ fn one_summary_when_inline_sweep_and_manual_race() {
         12
     );
 }
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn quote_events_record_each_calls_own_strategy() {
+    // the effective strategy's jsonb is cached per backend: a change of knobs must show
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[4, 4]);
+    let a = booking(&mut c, &rid, 2, 0, 90);
+    for strategy in ["{}", r#"{"max_tables": 2}"#, "{}", r#"{"max_overage": 1}"#] {
+        c.query(
+            "SELECT * FROM autoassign.autoassign_quote($1::text::uuid, $2::text::jsonb)",
+            &[&a, &strategy],
+        )
+        .unwrap();
+    }
+    let recorded: Vec<(i32, i32)> = c
+        .query(
+            "SELECT (strategy->>'max_tables')::int, (strategy->>'max_overage')::int
+               FROM autoassign.events
+              WHERE booking_id = $1::text::uuid AND event_type = 'auto_assign.quote' ORDER BY id",
+            &[&a],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(recorded, vec![(3, 4), (2, 4), (3, 4), (3, 1)]);
+}

@@ -41,24 +41,25 @@ fn strategy_arg<'a>(strategy: Option<Value>) -> DatumWithOid<'a> {
     };
     let datum = STRATEGY_JSONB.with(|cache| {
         let mut cache = cache.borrow_mut();
-        match &*cache {
-            Some((key, datum)) if *key == strategy => *datum,
-            _ => {
-                // SAFETY: switch_to restores the previous context, also on error.
-                let built = unsafe {
-                    PgMemoryContexts::TopMemoryContext
-                        .switch_to(|_| JsonB(strategy.clone()).into_datum())
-                }
-                .unwrap_or(pg_sys::Datum::from(0));
-                if let Some((_, old)) = cache.replace((strategy, built)) {
-                    // SAFETY: allocated by the branch above in TopMemoryContext and no
-                    // longer referenced: arguments of earlier calls are gone.
-                    unsafe { pg_sys::pfree(old.cast_mut_ptr()) };
-                }
-                built
+        if let Some((key, datum)) = &*cache {
+            if *key == strategy {
+                return Some(*datum);
             }
         }
+        // SAFETY: switch_to restores the previous context, also on error.
+        let built = unsafe {
+            PgMemoryContexts::TopMemoryContext.switch_to(|_| JsonB(strategy.clone()).into_datum())
+        }?;
+        if let Some((_, old)) = cache.replace((strategy, built)) {
+            // SAFETY: allocated here in TopMemoryContext and no longer referenced:
+            // arguments of earlier calls are gone.
+            unsafe { pg_sys::pfree(old.cast_mut_ptr()) };
+        }
+        Some(built)
     });
+    let Some(datum) = datum else {
+        return DatumWithOid::null::<JsonB>();
+    };
     // SAFETY: a jsonb varlena that lives in TopMemoryContext until replaced above.
     unsafe { DatumWithOid::new(datum, pg_sys::JSONBOID) }
 }
