@@ -6,14 +6,7 @@ use pgrx::Uuid;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Weights {
-    pub waste: i64,
-    pub tables: i64,
-    pub lookahead: i64,
-    pub zone: i64,
-    pub priority: i64,
-}
+pub use autoassign_planner::Weights;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Strategy {
@@ -35,7 +28,6 @@ pub struct Strategy {
 
 impl Default for Strategy {
     fn default() -> Self {
-        let w = autoassign_planner::Weights::default();
         Strategy {
             max_tables: 3,
             require_adjacency: true,
@@ -46,13 +38,7 @@ impl Default for Strategy {
             exhaustive: false,
             lookahead: true,
             relaxed: None,
-            weights: Weights {
-                waste: w.waste,
-                tables: w.tables,
-                lookahead: w.lookahead,
-                zone: w.zone,
-                priority: w.priority,
-            },
+            weights: Weights::default(),
         }
     }
 }
@@ -176,16 +162,6 @@ impl Strategy {
     /// The effective knobs after defaults, as recorded in events and last_result.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-
-    pub fn planner_weights(&self) -> autoassign_planner::Weights {
-        autoassign_planner::Weights {
-            waste: self.weights.waste,
-            tables: self.weights.tables,
-            lookahead: self.weights.lookahead,
-            zone: self.weights.zone,
-            priority: self.weights.priority,
-        }
     }
 }
 

@@ -103,7 +103,7 @@ fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
             .deadline_ms
             .map(|ms| Duration::from_millis(ms.into())),
         exhaustive: strategy.exhaustive,
-        weights: strategy.planner_weights(),
+        weights: strategy.weights,
         ..Knobs::default()
     })
 }
