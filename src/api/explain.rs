@@ -142,18 +142,10 @@ fn autoassign_explain(
     numbered(rows)
 }
 
+/// Rows as (step, stage, kept, pruned, detail); the names live on `autoassign_explain`.
 fn numbered(
     rows: Vec<(String, i64, i64, String)>,
-) -> TableIterator<
-    'static,
-    (
-        name!(step, i32),
-        name!(stage, String),
-        name!(kept, i64),
-        name!(pruned, i64),
-        name!(detail, String),
-    ),
-> {
+) -> TableIterator<'static, (i32, String, i64, i64, String)> {
     TableIterator::new(
         rows.into_iter()
             .enumerate()
