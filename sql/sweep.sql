@@ -340,11 +340,9 @@ BEGIN
                                       ELSE q.attempts_capacity END;
         IF b.start_at - make_interval(mins => b.cutoff_minutes) <= autoassign.clock_now() THEN
             outcome := 'cutoff';
-        ELSIF q.last_class = 'hard' THEN
-            -- the inline call already proved it hopeless: no planner run
-            outcome := 'gave_up';
         ELSIF FOUND AND NOT woken AND attempts >= p.max_attempts THEN
-            -- the class budget is spent and nothing changed
+            -- the class budget is spent and nothing changed (hard failures never get
+            -- here: retry_after_failure settles them)
             outcome := 'gave_up';
         END IF;
 
@@ -395,8 +393,7 @@ BEGIN
             attempts := CASE q.last_class WHEN 'hard' THEN q.attempts_hard
                                           WHEN 'transient' THEN q.attempts_transient
                                           ELSE q.attempts_capacity END;
-            IF q.last_class = 'hard'
-               OR (attempts >= p.max_attempts AND NOT (woken AND q.last_class = 'capacity')) THEN
+            IF attempts >= p.max_attempts AND NOT (woken AND q.last_class = 'capacity') THEN
                 outcome := 'gave_up';
             ELSE
                 deferred := deferred + 1;
