@@ -1,6 +1,8 @@
--- pg_autoassign schema v0.1.0 (SPEC §2). Loaded first by extension_sql_file!.
--- Every table carries restaurant_id, and every constraint that spans rows includes it,
--- so the schema can later be distributed by restaurant_id (SPEC §9).
+-- pg_autoassign schema v0.2.0 (SPEC §2). Loaded first by extension_sql_file!.
+-- Every table carries restaurant_id, and every primary key, unique, foreign-key and
+-- exclusion constraint on tenant data includes it, so the schema can later be
+-- distributed by restaurant_id (SPEC §9; tests/catalog.rs checks it). Lookups by a bare
+-- id (the API takes booking_id alone) use plain, non-unique indexes on id.
 
 -- A floor edit takes a fresh value from this sequence. Sequences never roll back, so a
 -- backend's cached floor keyed by (restaurant, floor_version) can never be stale.
@@ -18,15 +20,15 @@ CREATE TABLE restaurants (
 );
 
 CREATE TABLE zones (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
     restaurant_id uuid NOT NULL REFERENCES restaurants (id) ON DELETE CASCADE,
     name text NOT NULL,
-    UNIQUE (restaurant_id, id),
+    PRIMARY KEY (restaurant_id, id),
     UNIQUE (restaurant_id, name)
 );
 
 CREATE TABLE tables (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
     restaurant_id uuid NOT NULL REFERENCES restaurants (id) ON DELETE CASCADE,
     zone_id uuid NOT NULL,
     name text NOT NULL,
@@ -37,12 +39,15 @@ CREATE TABLE tables (
     combinable bool NOT NULL DEFAULT true,
     priority int NOT NULL DEFAULT 0, -- higher = preferred
     CONSTRAINT tables_party_range CHECK (min_party <= coalesce(max_party, capacity)),
-    UNIQUE (restaurant_id, id),
+    PRIMARY KEY (restaurant_id, id),
     UNIQUE (restaurant_id, name),
     -- the composite key keeps a table inside its own restaurant's zone
-    FOREIGN KEY (restaurant_id, zone_id) REFERENCES zones (restaurant_id, id) ON DELETE CASCADE
+    FOREIGN KEY (restaurant_id, zone_id) REFERENCES zones (restaurant_id, id) ON DELETE CASCADE,
+    -- out of service from this time on (autoassign_retire_table); NULL = in service
+    retired_from timestamptz NULL
 );
 CREATE INDEX tables_zone ON tables (restaurant_id, zone_id);
+CREATE INDEX tables_id ON tables (id);
 
 -- Undirected: rows are stored with table_a < table_b (a trigger swaps), so (b,a) after
 -- (a,b) hits the primary key instead of creating a second edge.
@@ -95,7 +100,7 @@ CREATE TRIGGER table_adjacency_floor_version AFTER INSERT OR UPDATE OR DELETE ON
     FOR EACH ROW EXECUTE FUNCTION bump_floor_version();
 
 CREATE TABLE bookings (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
     restaurant_id uuid NOT NULL REFERENCES restaurants (id) ON DELETE CASCADE,
     party_size int NOT NULL CONSTRAINT bookings_party_positive CHECK (party_size > 0),
     start_at timestamptz NOT NULL,
@@ -107,24 +112,34 @@ CREATE TABLE bookings (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT bookings_end_after_start CHECK (end_at IS NULL OR end_at > start_at),
-    UNIQUE (restaurant_id, id),
+    PRIMARY KEY (restaurant_id, id),
     FOREIGN KEY (restaurant_id, zone_id) REFERENCES zones (restaurant_id, id)
-        ON DELETE SET NULL (zone_id)
+        ON DELETE SET NULL (zone_id),
+    -- The auto-assign outcome and when it settled (SPEC "Lifecycle"): set once per
+    -- round by a guarded update of this row, which is what makes the summary event
+    -- exactly-once. NULL while auto-assign still works on the booking.
+    auto_assign_outcome text NULL CONSTRAINT bookings_outcome_known
+        CHECK (auto_assign_outcome IN ('confirmed', 'gave_up', 'cutoff', 'cancelled')),
+    auto_assign_settled_at timestamptz NULL
 );
--- The sweep and the lookahead read pending bookings of one restaurant by start time.
-CREATE INDEX bookings_pending ON bookings (restaurant_id, start_at) WHERE status = 'pending';
+-- The sweep and the lookahead read the bookings still waiting for auto-assign, of one
+-- restaurant, by start time. Settled (given up, cut off) bookings leave this index.
+CREATE INDEX bookings_pending ON bookings (restaurant_id, start_at)
+    WHERE status = 'pending' AND auto_assign_outcome IS NULL;
 CREATE INDEX bookings_start ON bookings (restaurant_id, start_at);
+CREATE INDEX bookings_id ON bookings (id);
 
 -- One row per table per assigned booking; during = [start, end + buffer_after).
 CREATE TABLE allocations (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id bigint GENERATED ALWAYS AS IDENTITY,
     restaurant_id uuid NOT NULL,
     booking_id uuid NOT NULL,
     table_id uuid NOT NULL,
     during tstzrange NOT NULL CONSTRAINT allocations_during_bounded
         CHECK (NOT isempty(during) AND NOT lower_inf(during) AND NOT upper_inf(during)),
     created_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (booking_id, table_id),
+    PRIMARY KEY (restaurant_id, id),
+    UNIQUE (restaurant_id, booking_id, table_id),
     FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE,
     FOREIGN KEY (restaurant_id, table_id) REFERENCES tables (restaurant_id, id),
     -- No double booking, whatever path writes the row. Its GiST index also serves the
@@ -132,28 +147,34 @@ CREATE TABLE allocations (
     CONSTRAINT allocations_no_overlap
         EXCLUDE USING gist (restaurant_id WITH =, table_id WITH =, during WITH &&)
 );
+CREATE INDEX allocations_booking ON allocations (booking_id);
 
 -- Short-lived holds placed by autoassign_quote(hold_seconds > 0). Expired holds are
 -- ignored by every reader, so they need no cleanup to stop blocking.
 CREATE TABLE holds (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id bigint GENERATED ALWAYS AS IDENTITY,
     restaurant_id uuid NOT NULL,
     booking_id uuid NOT NULL,
     table_id uuid NOT NULL,
     during tstzrange NOT NULL,
     expires_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (restaurant_id, id),
     FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE,
     FOREIGN KEY (restaurant_id, table_id) REFERENCES tables (restaurant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX holds_window ON holds USING gist (restaurant_id, during);
 CREATE INDEX holds_booking ON holds (booking_id);
 
--- Telemetry (SPEC §6). No foreign keys: the story of a booking outlives the booking.
+-- Telemetry (SPEC §6). Write-only: nothing reads it to decide anything, so it can be
+-- pruned, sampled or partitioned at will. No foreign keys: the story of a booking
+-- outlives the booking. Not tenant data in the SPEC §9 sense (a call for an unknown
+-- booking has no restaurant), so its key is a plain id.
 -- The value checks live in domains: their compiled checks are cached per backend, where a
 -- table CHECK is re-read and re-compiled for every INSERT (measured: 17 vs 13 us a row).
 CREATE DOMAIN event_kind AS text CONSTRAINT event_kind_known CHECK (VALUE IN (
-    'auto_assign.quote', 'auto_assign.attempt', 'auto_assign.summary', 'auto_assign.timeout'));
+    'auto_assign.quote', 'auto_assign.attempt', 'auto_assign.summary', 'auto_assign.timeout',
+    'booking.lifecycle'));
 CREATE DOMAIN event_source AS text CONSTRAINT event_source_format CHECK (VALUE ~ '^[a-z_]{1,32}$');
 
 CREATE TABLE events (
@@ -170,24 +191,24 @@ CREATE TABLE events (
     strategy jsonb,
     payload jsonb
 );
--- Exactly one summary per booking, guaranteed by the database, not only by code.
-CREATE UNIQUE INDEX events_one_summary ON events (booking_id)
-    WHERE event_type = 'auto_assign.summary';
 CREATE INDEX events_restaurant_at ON events (restaurant_id, at);
 CREATE INDEX events_booking ON events (booking_id, id);
 
--- Outbox (SPEC §7): one message per booking and kind, whoever confirms it.
+-- Outbox (SPEC §7): one message per booking for the one-off kinds (booking_confirmed,
+-- auto_assign_gave_up), whoever causes it; tables_changed and tables_lost may repeat.
 CREATE TABLE outbox (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id bigint GENERATED ALWAYS AS IDENTITY,
     restaurant_id uuid NOT NULL,
     booking_id uuid NOT NULL,
     kind text NOT NULL,
     payload jsonb NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT now(),
     sent_at timestamptz NULL,
-    UNIQUE (restaurant_id, booking_id, kind),
+    PRIMARY KEY (restaurant_id, id),
     FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX outbox_once ON outbox (restaurant_id, booking_id, kind)
+    WHERE kind IN ('booking_confirmed', 'auto_assign_gave_up');
 CREATE INDEX outbox_unsent ON outbox (created_at) WHERE sent_at IS NULL;
 
 -- When a booking releases its tables: end (or start + default duration) + turnover
@@ -215,38 +236,3 @@ CREATE FUNCTION clock_now() RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(nullif(current_setting('autoassign.simulated_now', true), '')::timestamptz, now())
 $$;
-
--- A booking's one summary (SPEC §6): the attempts used, the time from its first event,
--- every source involved and the final reason. The partial unique index makes a second
--- summary a no-op; returns whether this call wrote it.
-CREATE FUNCTION write_summary(
-    p_restaurant uuid, p_booking uuid, p_source text, p_outcome text,
-    p_final_reason text, p_attempts int, p_extra jsonb DEFAULT '{}'
-) RETURNS bool
--- plpgsql, not sql: its statements' plans are cached per session (a SQL function with an
--- INSERT is re-planned on every call, which cost ~180 us)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    -- a repeat (second confirm path, cancel after confirm) stops at one index probe
-    IF EXISTS (SELECT 1 FROM autoassign.events d
-                WHERE d.booking_id = p_booking AND d.event_type = 'auto_assign.summary') THEN
-        RETURN false;
-    END IF;
-    INSERT INTO autoassign.events
-        (event_type, restaurant_id, booking_id, source, success, reason, duration_us, attempt, payload)
-    SELECT 'auto_assign.summary', p_restaurant, p_booking, p_source, p_outcome = 'confirmed', p_outcome,
-           (extract(epoch FROM clock_timestamp() - coalesce(s.first_at, clock_timestamp())) * 1000000)::int8,
-           p_attempts,
-           p_extra || jsonb_build_object(
-               'outcome', p_outcome,
-               'final_reason', p_final_reason,
-               'attempts', p_attempts,
-               'sources', (SELECT to_jsonb(array_agg(DISTINCT x ORDER BY x))
-                             FROM unnest(coalesce(s.sources, '{}') || p_source) x),
-               'first_event_at', s.first_at)
-      FROM (SELECT min(e.at) AS first_at,
-                   array_agg(DISTINCT e.source ORDER BY e.source) AS sources
-              FROM autoassign.events e WHERE e.booking_id = p_booking) s
-    ON CONFLICT (booking_id) WHERE event_type = 'auto_assign.summary' DO NOTHING;
-    RETURN FOUND;
-END $$;

@@ -30,6 +30,19 @@ pub enum AutoassignError {
     #[error("pg_cron is not installed in this database")]
     PgCronMissing,
 
+    #[error("booking {booking}: a party of {party} does not fit ({detail})")]
+    PartyDoesNotFit {
+        booking: String,
+        party: i32,
+        detail: String,
+    },
+
+    #[error("table {table} is held by seated booking {booking}")]
+    TableInUse { table: String, booking: String },
+
+    #[error("table {0} does not exist")]
+    TableNotFound(String),
+
     #[error("internal SPI error: {0}")]
     Spi(#[from] pgrx::spi::Error),
 }
@@ -47,6 +60,8 @@ impl AutoassignError {
             Self::RestaurantNotFound(_) => ERRCODE_NO_DATA_FOUND,
             Self::InconsistentFloor { .. } => ERRCODE_DATA_CORRUPTED,
             Self::PgCronMissing => ERRCODE_UNDEFINED_OBJECT,
+            Self::PartyDoesNotFit { .. } | Self::TableInUse { .. } => ERRCODE_CHECK_VIOLATION,
+            Self::TableNotFound(_) => ERRCODE_NO_DATA_FOUND,
             Self::Spi(_) => ERRCODE_INTERNAL_ERROR,
         }
     }
@@ -74,6 +89,14 @@ impl AutoassignError {
                  restart, then CREATE EXTENSION pg_cron; or call autoassign.autoassign_sweep() \
                  from any scheduler."
             }
+            Self::PartyDoesNotFit { .. } => {
+                "Keep the party size, free a table, or set the booking back to pending so \
+                 auto-assign retries it; autoassign_explain(booking_id) shows what is free."
+            }
+            Self::TableInUse { .. } => {
+                "Retire the table from when the seated party leaves, or complete the booking first."
+            }
+            Self::TableNotFound(_) => "Pass the id of a row in autoassign.tables.",
             Self::Spi(_) => "This is a bug in pg_autoassign; please report it.",
         }
     }

@@ -19,6 +19,8 @@ pub static LOOKAHEAD_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(180);
 pub static CONFIRM_MAX_CONFLICTS: GucSetting<i32> = GucSetting::<i32>::new(3);
 pub static SIMULATED_NOW: GucSetting<Option<std::ffi::CString>> =
     GucSetting::<Option<std::ffi::CString>>::new(None);
+pub static CALLER: GucSetting<Option<std::ffi::CString>> =
+    GucSetting::<Option<std::ffi::CString>>::new(None);
 
 pub fn init() {
     GucRegistry::define_enum_guc(
@@ -67,6 +69,15 @@ pub fn init() {
         &SIMULATED_NOW,
         GucContext::Userset,
         GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"autoassign.caller",
+        c"Names the caller in booking.lifecycle and auto_assign.summary events.",
+        c"Set by pg_autoassign's own functions for the status changes they make (api, job, \
+          ops, ...); empty means a plain SQL UPDATE (source sql). Telemetry only.",
+        &CALLER,
+        GucContext::Userset,
+        GucFlags::NO_SHOW_ALL,
     );
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"autoassign".as_ptr()) };
 }

@@ -28,6 +28,11 @@ extension_sql_file!(
     requires = ["schema"]
 );
 extension_sql_file!("../sql/sweep.sql", name = "sweep", requires = ["schema"]);
+extension_sql_file!(
+    "../sql/lifecycle.sql",
+    name = "lifecycle",
+    requires = ["schema", "sweep"]
+);
 extension_sql_file!("../sql/api.sql", name = "api_sql", finalize);
 
 #[pg_guard]

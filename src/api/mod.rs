@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod capacity;
 pub mod confirm;
 pub mod explain;
+pub mod lifecycle;
 pub mod quote;
 pub mod stats;
 

@@ -1,12 +1,11 @@
-//! `autoassign_cancel`: free the tables, mark cancelled, write the summary once.
+//! `autoassign_cancel`: the same status change a plain `UPDATE ... SET status =
+//! 'cancelled'` makes. The lifecycle trigger releases the tables from now on, wakes
+//! overlapping waiting bookings, settles the outcome and removes the queue row.
 
-use super::confirm::next_attempt;
 use crate::error::Result;
-use crate::postgres::booking;
-use crate::postgres::{events, writes};
+use crate::postgres::{booking, writes};
 use crate::reason::Reason;
 use pgrx::Uuid;
-use serde_json::{json, Value};
 
 pub struct CancelResult {
     pub ok: bool,
@@ -15,8 +14,9 @@ pub struct CancelResult {
     pub tables_freed: i64,
 }
 
-/// Frees the tables and marks the booking cancelled. Idempotent: cancelling a
-/// cancelled booking changes nothing and reports success.
+/// Cancels a pending or confirmed booking. Idempotent: cancelling a cancelled booking
+/// changes nothing and reports success. Seated, completed and no-show bookings are
+/// refused with reason booking_not_pending (see autoassign.booking_transitions).
 pub fn cancel(booking_id: Uuid, source: &str) -> Result<CancelResult> {
     let Some(ctx) = booking::load(booking_id, true)? else {
         return Ok(CancelResult {
@@ -26,39 +26,18 @@ pub fn cancel(booking_id: Uuid, source: &str) -> Result<CancelResult> {
             tables_freed: 0,
         });
     };
+    let refuse = |ok: bool, reason: Option<Reason>| CancelResult {
+        ok,
+        reason,
+        status: Some(ctx.status.clone()),
+        tables_freed: 0,
+    };
     match ctx.status.as_str() {
-        "cancelled" => {
-            return Ok(CancelResult {
-                ok: true,
-                reason: None,
-                status: Some(ctx.status),
-                tables_freed: 0,
-            })
-        }
+        "cancelled" => return Ok(refuse(true, None)),
         "pending" | "confirmed" => {}
-        _ => {
-            return Ok(CancelResult {
-                ok: false,
-                reason: Some(Reason::BookingNotPending),
-                status: Some(ctx.status),
-                tables_freed: 0,
-            })
-        }
+        _ => return Ok(refuse(false, Some(Reason::BookingNotPending))),
     }
-    let tables_freed = writes::cancel(booking_id)?;
-    // A booking that never reached an outcome gets its one summary now.
-    events::summary(
-        ctx.restaurant_id,
-        booking_id,
-        source,
-        "cancelled",
-        ctx.last_result
-            .as_ref()
-            .and_then(|r| r.get("reason"))
-            .and_then(Value::as_str),
-        next_attempt(&ctx) - 1,
-        json!({"tables_freed": tables_freed, "previous_status": ctx.status}),
-    )?;
+    let tables_freed = writes::set_status(ctx.restaurant_id, booking_id, "cancelled", source)?;
     Ok(CancelResult {
         ok: true,
         reason: None,

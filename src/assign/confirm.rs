@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::gucs;
 use crate::postgres::booking::{self, BookingCtx};
 use crate::postgres::events::{self, Event};
-use crate::postgres::{subxact, writes};
+use crate::postgres::{queue, subxact, writes};
 use crate::reason::Reason;
 use crate::strategy::Strategy;
 use pgrx::{PgSqlErrorCode, Uuid};
@@ -28,39 +28,57 @@ pub(crate) fn next_attempt(ctx: &BookingCtx) -> i32 {
         .map_or(1, |a| a as i32 + 1)
 }
 
-/// Plans and commits in the caller's transaction: allocations, status, last_result,
-/// one outbox message, events. A lost race (exclusion violation) rolls back a
-/// subtransaction and tries the next plan, a bounded number of times.
+/// Plans and commits in the caller's transaction: allocations, then status confirmed
+/// with its last result (the lifecycle trigger settles the outcome, writes the summary
+/// and the one booking_confirmed message). A lost race (exclusion violation) rolls back
+/// a subtransaction and tries the next plan, a bounded number of times.
+///
+/// The whole confirm runs in its own subtransaction: a deadlock (40P01) or lock timeout
+/// (55P03) rolls back only this confirm and comes back as reason `conflict` or
+/// `lock_timeout`, so the caller's transaction and its other confirms survive. The
+/// booking row is not written after such a failure (the other transaction may hold it);
+/// a retry queue row it already had stays due.
 pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<ConfirmResult> {
     let started = Instant::now();
-    let locked = subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE], || {
-        booking::load(booking_id, true)
-    });
-    let ctx = match locked {
-        Ok(loaded) => loaded?,
-        Err(_) => {
-            let duration_us = hard_stop(
-                None,
-                booking_id,
-                source,
-                Reason::LockTimeout,
-                started,
-                strategy,
-            )?;
-            return Ok(ConfirmResult {
+    let guarded = subxact::try_in_subxact(
+        &[
+            PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED,
+            PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
+        ],
+        || confirm_in_subxact(booking_id, strategy, source, started),
+    );
+    match guarded {
+        Ok(result) => result,
+        Err(code) => {
+            let reason = if code == PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED {
+                Reason::Conflict
+            } else {
+                Reason::LockTimeout
+            };
+            let duration_us = hard_stop(None, booking_id, source, reason, started, strategy)?;
+            Ok(ConfirmResult {
                 ok: false,
-                reason: Some(Reason::LockTimeout),
+                reason: Some(reason),
                 table_ids: vec![],
                 attempt: 0,
                 duration_us,
-            });
+            })
         }
-    };
+    }
+}
+
+fn confirm_in_subxact(
+    booking_id: Uuid,
+    strategy: &Strategy,
+    source: &str,
+    started: Instant,
+) -> Result<ConfirmResult> {
+    let ctx = booking::load(booking_id, true)?;
     if let Some(reason) = precheck(ctx.as_ref()) {
         let duration_us = hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;
         let attempt = ctx.as_ref().map_or(0, next_attempt);
         if let (Some(ctx), Reason::PastCutoff) = (ctx.as_ref(), reason) {
-            // still pending: record the attempt so the story is complete
+            // still pending: record the attempt, which settles the booking (cutoff)
             record_failure(
                 ctx,
                 source,
@@ -91,11 +109,7 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
     let mut won: Option<Vec<Uuid>> = None;
     while let Some(tables) = candidates.first().cloned() {
         let attempt_insert = subxact::try_in_subxact(
-            &[
-                PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION,
-                // two long transactions (e.g. concurrent sweeps) waiting on each other
-                PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED,
-            ],
+            &[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION],
             || writes::insert_allocations(booking_id, tables.clone()),
         );
         match attempt_insert {
@@ -120,11 +134,7 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
     match won {
         Some(tables) => {
             let table_strings: Vec<String> = tables.iter().map(|u| u.to_string()).collect();
-            let enqueued = writes::enqueue_confirmation(
-                ctx.restaurant_id,
-                booking_id,
-                json!({"booking_id": booking_id.to_string(), "table_ids": table_strings, "party_size": ctx.party}),
-            )?;
+            let enqueued = !writes::confirmation_sent(ctx.restaurant_id, booking_id)?;
             let last = last_result(
                 source,
                 true,
@@ -135,7 +145,7 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
                 &table_strings,
                 enqueued,
             );
-            writes::mark_confirmed(booking_id, last)?;
+            writes::mark_confirmed(ctx.restaurant_id, booking_id, last, source)?;
             write_attempt(
                 &ctx,
                 source,
@@ -146,15 +156,6 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
                 &run.strategy,
                 conflicts,
                 &table_strings,
-            )?;
-            events::summary(
-                ctx.restaurant_id,
-                booking_id,
-                source,
-                "confirmed",
-                None,
-                attempt,
-                json!({"table_ids": table_strings}),
             )?;
             Ok(ConfirmResult {
                 ok: true,
@@ -286,7 +287,7 @@ fn record_failure(
         &[],
         false,
     );
-    writes::set_last_result(ctx.booking_id, last)?;
+    writes::set_last_result(ctx.restaurant_id, ctx.booking_id, last)?;
     write_attempt(
         ctx,
         source,
@@ -298,5 +299,6 @@ fn record_failure(
         conflicts,
         &[],
     )?;
-    writes::note_failure(ctx.booking_id, reason.code(), reason.class(), source)
+    queue::note_failure(ctx, reason.code(), source)?;
+    Ok(())
 }

@@ -3,11 +3,14 @@
 
 mod cancel;
 mod confirm;
+pub mod lifecycle;
 mod quote;
+mod sweep;
 
 pub use cancel::cancel;
 pub use confirm::confirm;
 pub use quote::quote;
+pub use sweep::sweep;
 
 use crate::error::{AutoassignError, Result};
 use crate::gucs;

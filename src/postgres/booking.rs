@@ -22,6 +22,8 @@ pub struct BookingCtx {
     /// The restaurant's default stay and turnover buffer, for other bookings' windows.
     pub default_duration_us: i64,
     pub buffer_us: i64,
+    /// start - cutoff_minutes, microseconds: auto-assign stops here.
+    pub cutoff_at_us: i64,
 }
 
 const SELECT: &str = "
@@ -31,7 +33,8 @@ SELECT b.restaurant_id, b.party_size, b.status, b.zone_id,
        r.floor_version,
        b.start_at - make_interval(mins => r.cutoff_minutes) <= autoassign.clock_now(),
        b.auto_assign_last_result,
-       r.default_duration_minutes, r.buffer_after_minutes
+       r.default_duration_minutes, r.buffer_after_minutes,
+       b.start_at - make_interval(mins => r.cutoff_minutes)
   FROM autoassign.bookings b
   JOIN autoassign.restaurants r ON r.id = b.restaurant_id
  WHERE b.id = $1";
@@ -54,6 +57,9 @@ fn from_row(booking_id: Uuid, row: &pgrx::spi::SpiHeapTupleData<'_>) -> Result<B
         last_result: row.get::<JsonB>(9)?.map(|j| j.0),
         default_duration_us: i64::from(row.get::<i32>(10)?.unwrap_or(90)) * 60_000_000,
         buffer_us: i64::from(row.get::<i32>(11)?.unwrap_or(0)) * 60_000_000,
+        cutoff_at_us: row
+            .get::<TimestampWithTimeZone>(12)?
+            .map_or(0, super::ts_micros),
     })
 }
 

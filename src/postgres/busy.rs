@@ -19,9 +19,9 @@ pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, horizon_us: i64) -> Result
            FROM autoassign.bookings b
           WHERE b.restaurant_id = $1 AND b.status = 'pending' AND b.id <> $2
             AND b.start_at < $4 AND b.start_at >= $3
-            -- a booking the sweep gave up on (or cut off) no longer needs protecting
-            AND NOT EXISTS (SELECT 1 FROM autoassign.events e
-                             WHERE e.booking_id = b.id AND e.event_type = 'auto_assign.summary')
+            -- settled (given up, cut off) bookings no longer need protecting; the
+            -- condition is the partial index's own, so this stays one index scan
+            AND b.auto_assign_outcome IS NULL
           ORDER BY b.start_at, b.id
           LIMIT 64";
     let args = [
@@ -58,8 +58,9 @@ pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, horizon_us: i64) -> Result
     })
 }
 
-/// Busy intervals overlapping [start_us, end_us): allocations of other bookings and
-/// holds of other bookings that have not expired. A booking's own hold never blocks it.
+/// Busy intervals overlapping [start_us, end_us): allocations of other bookings, holds
+/// of other bookings that have not expired, and retired tables from their
+/// `retired_from` on. A booking's own allocations and hold never block it.
 pub fn busy(
     floor: &CachedFloor,
     restaurant: Uuid,
@@ -76,7 +77,11 @@ pub fn busy(
            FROM autoassign.holds
           WHERE restaurant_id = $1 AND during && tstzrange($2, $3)
             AND expires_at > autoassign.clock_now()
-            AND booking_id IS DISTINCT FROM $4";
+            AND booking_id IS DISTINCT FROM $4
+         UNION ALL
+         SELECT id, retired_from, 'infinity'::timestamptz
+           FROM autoassign.tables
+          WHERE restaurant_id = $1 AND retired_from < $3";
     let args = [
         restaurant.into(),
         micros_ts(start_us).into(),

@@ -65,7 +65,7 @@ fn strategy_arg<'a>(strategy: Option<Value>) -> DatumWithOid<'a> {
 }
 
 /// xorshift64*: sampling needs speed, not cryptographic quality.
-fn next_unit() -> f64 {
+pub(crate) fn next_unit() -> f64 {
     RNG.with(|r| {
         let mut x = r.get();
         if x == 0 {
@@ -120,35 +120,4 @@ pub fn write(ev: Event<'_>) -> Result<bool> {
         super::opt_arg(ev.payload.map(JsonB)),
     ];
     Spi::connect_mut(|client| Ok(super::stmt::update(client, query, None, &args)?.len() == 1))
-}
-
-/// Writes the booking's one summary through `autoassign.write_summary`, which adds the
-/// attempts, the time from the first event and every source involved. A second call
-/// for the same booking is a no-op; returns whether this one wrote it.
-pub fn summary(
-    restaurant: Uuid,
-    booking: Uuid,
-    source: &str,
-    outcome: &str,
-    final_reason: Option<&str>,
-    attempts: i32,
-    extra: Value,
-) -> Result<bool> {
-    Spi::connect_mut(|client| {
-        let row = super::stmt::update(
-            client,
-            "SELECT autoassign.write_summary($1, $2, $3, $4, $5, $6, $7)",
-            Some(1),
-            &[
-                restaurant.into(),
-                booking.into(),
-                source.into(),
-                outcome.into(),
-                super::opt_arg(final_reason),
-                attempts.into(),
-                JsonB(extra).into(),
-            ],
-        )?;
-        Ok(row.first().get_one::<bool>()?.unwrap_or(false))
-    })
 }

@@ -5,6 +5,7 @@ pub mod booking;
 pub mod busy;
 pub mod events;
 pub mod floor_cache;
+pub mod queue;
 pub mod stats;
 pub mod stmt;
 pub mod subxact;
@@ -41,4 +42,17 @@ pub fn opt_arg<'a, T: pgrx::IntoDatum>(v: Option<T>) -> DatumWithOid<'a> {
 /// Stands in for NULL in NOT NULL uuid columns, so a read never panics.
 pub fn nil_uuid() -> pgrx::Uuid {
     pgrx::Uuid::from_bytes([0; 16])
+}
+
+/// Sets `autoassign.simulated_now` for the rest of the transaction (tests, simulator).
+pub fn set_simulated_now(now: TimestampWithTimeZone) -> crate::error::Result<()> {
+    pgrx::Spi::connect_mut(|client| {
+        stmt::update(
+            client,
+            "SELECT set_config('autoassign.simulated_now', $1::text, true)",
+            None,
+            &[now.into()],
+        )?;
+        Ok(())
+    })
 }

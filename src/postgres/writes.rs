@@ -39,49 +39,188 @@ pub fn insert_allocations(booking: Uuid, tables: Vec<Uuid>) -> Result<()> {
     })
 }
 
-pub fn mark_confirmed(booking: Uuid, last_result: Value) -> Result<()> {
+/// Runs `work` with `autoassign.caller` set to `source`, so the lifecycle trigger names
+/// the caller in its events; reset afterwards (a later plain UPDATE is source `sql`).
+fn as_caller<R>(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    source: &str,
+    work: impl FnOnce(&mut pgrx::spi::SpiClient<'_>) -> Result<R>,
+) -> Result<R> {
+    let set = "SELECT set_config('autoassign.caller', $1, true)";
+    super::stmt::update(client, set, None, &[source.into()])?;
+    let out = work(client)?;
+    super::stmt::update(client, set, None, &["".into()])?;
+    Ok(out)
+}
+
+/// pending -> confirmed with the plan's last result. The allocations are already in;
+/// the lifecycle trigger settles the outcome, writes the summary and the one
+/// booking_confirmed message, drops holds and the queue row.
+pub fn mark_confirmed(
+    restaurant: Uuid,
+    booking: Uuid,
+    last_result: Value,
+    source: &str,
+) -> Result<()> {
     Spi::connect_mut(|client| {
-        super::stmt::update(
-            client,
-            "UPDATE autoassign.bookings
-                SET status = 'confirmed', updated_at = now(),
-                    auto_assign_last_result = $2 || jsonb_build_object('at', autoassign.clock_now())
-              WHERE id = $1",
-            None,
-            &[booking.into(), JsonB(last_result).into()],
-        )?;
-        release_holds(client, booking)?;
-        Ok(())
+        as_caller(client, source, |client| {
+            super::stmt::update(
+                client,
+                "UPDATE autoassign.bookings
+                    SET status = 'confirmed',
+                        auto_assign_last_result = $3 || jsonb_build_object('at', autoassign.clock_now())
+                  WHERE restaurant_id = $1 AND id = $2",
+                None,
+                &[restaurant.into(), booking.into(), JsonB(last_result).into()],
+            )?;
+            Ok(())
+        })
     })
 }
 
-pub fn set_last_result(booking: Uuid, last_result: Value) -> Result<()> {
+/// Whether the booking already has its booking_confirmed message (a repeat confirm,
+/// after an un-assign, does not send a second one).
+pub fn confirmation_sent(restaurant: Uuid, booking: Uuid) -> Result<bool> {
+    Spi::connect(|client| {
+        let rows = super::stmt::select(
+            client,
+            "SELECT 1 FROM autoassign.outbox
+              WHERE restaurant_id = $1 AND booking_id = $2 AND kind = 'booking_confirmed'",
+            Some(1),
+            &[restaurant.into(), booking.into()],
+        )?;
+        Ok(!rows.is_empty())
+    })
+}
+
+pub fn set_last_result(restaurant: Uuid, booking: Uuid, last_result: Value) -> Result<()> {
     Spi::connect_mut(|client| {
         super::stmt::update(client,
             "UPDATE autoassign.bookings
-                SET auto_assign_last_result = $2 || jsonb_build_object('at', autoassign.clock_now()),
-                    updated_at = now()
-              WHERE id = $1",
+                SET auto_assign_last_result = $3 || jsonb_build_object('at', autoassign.clock_now())
+              WHERE restaurant_id = $1 AND id = $2",
             None,
-            &[booking.into(), JsonB(last_result).into()],
+            &[restaurant.into(), booking.into(), JsonB(last_result).into()],
         )?;
         Ok(())
     })
 }
 
-/// Enqueues the confirmation message; returns false when the booking already had one.
-pub fn enqueue_confirmation(restaurant: Uuid, booking: Uuid, payload: Value) -> Result<bool> {
+/// Settles a pending booking's outcome (gave_up or cutoff) by the guarded update that
+/// makes the summary exactly-once: returns false when it was already settled. `settle`
+/// (why, attempts by class) is kept in auto_assign_last_result and the summary.
+pub fn settle(
+    restaurant: Uuid,
+    booking: Uuid,
+    outcome: &str,
+    settle: Value,
+    source: &str,
+) -> Result<bool> {
     Spi::connect_mut(|client| {
-        let inserted = super::stmt::update(
+        as_caller(client, source, |client| {
+            let rows = super::stmt::update(
+                client,
+                "UPDATE autoassign.bookings
+                    SET auto_assign_outcome = $3,
+                        auto_assign_last_result = coalesce(auto_assign_last_result, '{}')
+                                                  || jsonb_build_object('settle', $4::jsonb)
+                  WHERE restaurant_id = $1 AND id = $2 AND status = 'pending'
+                    AND auto_assign_outcome IS NULL
+                 RETURNING 1",
+                None,
+                &[
+                    restaurant.into(),
+                    booking.into(),
+                    outcome.into(),
+                    JsonB(settle).into(),
+                ],
+            )?;
+            Ok(!rows.is_empty())
+        })
+    })
+}
+
+/// Sets a new status through the state machine (the lifecycle trigger releases tables,
+/// settles, queues); returns how many tables it freed from now on.
+pub fn set_status(restaurant: Uuid, booking: Uuid, status: &str, source: &str) -> Result<i64> {
+    Spi::connect_mut(|client| {
+        as_caller(client, source, |client| {
+            let freed = super::stmt::update(
+                client,
+                "SELECT count(*) FROM autoassign.allocations
+                  WHERE restaurant_id = $1 AND booking_id = $2 AND upper(during) > autoassign.clock_now()",
+                None,
+                &[restaurant.into(), booking.into()],
+            )?
+            .first()
+            .get_one::<i64>()?
+            .unwrap_or(0);
+            super::stmt::update(
+                client,
+                "UPDATE autoassign.bookings SET status = $3 WHERE restaurant_id = $1 AND id = $2",
+                None,
+                &[restaurant.into(), booking.into(), status.into()],
+            )?;
+            Ok(freed)
+        })
+    })
+}
+
+/// confirmed -> pending for a booking whose tables were taken away (a retired table
+/// with no free alternative): the lifecycle trigger releases its tables and queues it,
+/// the queue row records `reason`, and the restaurant gets a tables_lost message.
+pub fn unassign(restaurant: Uuid, booking: Uuid, reason: &str, source: &str) -> Result<()> {
+    set_status(restaurant, booking, "pending", source)?;
+    Spi::connect_mut(|client| {
+        let args = [restaurant.into(), booking.into(), reason.into()];
+        super::stmt::update(
+            client,
+            "UPDATE autoassign.retry_queue SET last_reason = $3
+              WHERE restaurant_id = $1 AND booking_id = $2",
+            None,
+            &args,
+        )?;
+        super::stmt::update(
             client,
             "INSERT INTO autoassign.outbox (restaurant_id, booking_id, kind, payload)
-             VALUES ($1, $2, 'booking_confirmed', $3)
-             ON CONFLICT (restaurant_id, booking_id, kind) DO NOTHING
-             RETURNING id",
+             VALUES ($1, $2, 'tables_lost', jsonb_build_object('booking_id', $2, 'reason', $3::text))",
             None,
-            &[restaurant.into(), booking.into(), JsonB(payload).into()],
+            &args,
         )?;
-        Ok(!inserted.is_empty())
+        Ok(())
+    })
+}
+
+/// Moves a table-holding booking from its current tables (from now on) to `tables`,
+/// and tells the host stand (outbox tables_changed). Raises 23P01 when one of the new
+/// tables was taken meanwhile; callers run it in a subtransaction.
+pub fn move_allocations(
+    restaurant: Uuid,
+    booking: Uuid,
+    tables: Vec<Uuid>,
+    why: &str,
+) -> Result<()> {
+    Spi::connect_mut(|client| {
+        super::stmt::update(
+            client,
+            "DELETE FROM autoassign.allocations
+              WHERE restaurant_id = $1 AND booking_id = $2 AND upper(during) > autoassign.clock_now()",
+            None,
+            &[restaurant.into(), booking.into()],
+        )?;
+        Ok::<_, crate::error::AutoassignError>(())
+    })?;
+    insert_allocations(booking, tables.clone())?;
+    Spi::connect_mut(|client| {
+        super::stmt::update(
+            client,
+            "INSERT INTO autoassign.outbox (restaurant_id, booking_id, kind, payload)
+             VALUES ($1, $2, 'tables_changed',
+                     jsonb_build_object('booking_id', $2, 'table_ids', to_jsonb($3::uuid[]), 'why', $4::text))",
+            None,
+            &[restaurant.into(), booking.into(), tables.into(), why.into()],
+        )?;
+        Ok(())
     })
 }
 
@@ -122,41 +261,6 @@ pub fn live_hold(booking: Uuid) -> Result<Vec<Uuid>> {
             }
         }
         Ok(out)
-    })
-}
-
-/// Frees the booking's tables and marks it cancelled; returns how many tables were freed.
-pub fn cancel(booking: Uuid) -> Result<i64> {
-    Spi::connect_mut(|client| {
-        let freed = super::stmt::update(
-            client,
-            "DELETE FROM autoassign.allocations WHERE booking_id = $1 RETURNING table_id",
-            None,
-            &[booking.into()],
-        )?;
-        let freed = freed.len() as i64;
-        release_holds(client, booking)?;
-        super::stmt::update(
-            client,
-            "UPDATE autoassign.bookings SET status = 'cancelled', updated_at = now() WHERE id = $1",
-            None,
-            &[booking.into()],
-        )?;
-        Ok(freed)
-    })
-}
-
-/// Counts a failed confirm against its retry class and schedules the next sweep attempt,
-/// or writes the summary now when the failure settles the booking (see sweep.sql).
-pub fn note_failure(booking: Uuid, reason: &str, class: &str, source: &str) -> Result<()> {
-    Spi::connect_mut(|client| {
-        super::stmt::update(
-            client,
-            "SELECT autoassign.retry_after_failure($1, $2, $3, $4)",
-            None,
-            &[booking.into(), reason.into(), class.into(), source.into()],
-        )?;
-        Ok(())
     })
 }
 

@@ -90,6 +90,81 @@ pub(crate) fn is_minimal(
     true
 }
 
+/// Why a booking's current tables no longer seat it (see [`check_seating`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeatingProblem {
+    /// The booking holds no tables.
+    NoTables,
+    /// A table index is not on the floor.
+    UnknownTable,
+    /// A table is inactive.
+    Inactive,
+    /// One table, and the party is outside `min_party..=max_party`.
+    PartyOutsideTable,
+    /// Several tables, and one of them is not combinable.
+    NotCombinable,
+    /// Several tables in more than one zone.
+    SplitAcrossZones,
+    /// Several tables seating fewer than the party.
+    TooFewSeats,
+    /// Several tables that are not connected (when adjacency is required).
+    NotConnected,
+}
+
+impl SeatingProblem {
+    /// A stable code for messages and hints.
+    pub fn code(self) -> &'static str {
+        match self {
+            SeatingProblem::NoTables => "no_tables",
+            SeatingProblem::UnknownTable => "unknown_table",
+            SeatingProblem::Inactive => "inactive_table",
+            SeatingProblem::PartyOutsideTable => "party_outside_table",
+            SeatingProblem::NotCombinable => "not_combinable",
+            SeatingProblem::SplitAcrossZones => "split_across_zones",
+            SeatingProblem::TooFewSeats => "too_few_seats",
+            SeatingProblem::NotConnected => "not_connected",
+        }
+    }
+}
+
+/// Does the set of tables (floor indices) still seat `party` under SPEC §2? The rules a
+/// plan had to meet when it was made, minus the knobs that only shape the search
+/// (`max_tables`, `max_overage`, minimality): a lone table needs
+/// `min_party <= party <= max_party`; several need to be active, combinable, in one zone,
+/// seat at least the party and, with `require_adjacency`, be connected. Used when the
+/// floor or the party changes under a confirmed booking.
+pub fn check_seating(
+    floor: &Floor,
+    tables: &[u32],
+    party: i32,
+    require_adjacency: bool,
+) -> Result<(), SeatingProblem> {
+    let specs: Option<Vec<&TableSpec>> = tables.iter().map(|&t| floor.table(t as usize)).collect();
+    let specs = specs.ok_or(SeatingProblem::UnknownTable)?;
+    match specs.as_slice() {
+        [] => Err(SeatingProblem::NoTables),
+        _ if specs.iter().any(|t| !t.active) => Err(SeatingProblem::Inactive),
+        [one] if single_fits(one, party) => Ok(()),
+        [_] => Err(SeatingProblem::PartyOutsideTable),
+        many => {
+            if many.iter().any(|t| !t.combinable) {
+                return Err(SeatingProblem::NotCombinable);
+            }
+            if many.iter().any(|t| t.zone != many[0].zone) {
+                return Err(SeatingProblem::SplitAcrossZones);
+            }
+            let seats: i64 = many.iter().map(|t| i64::from(t.capacity)).sum();
+            if seats < i64::from(party) {
+                return Err(SeatingProblem::TooFewSeats);
+            }
+            if require_adjacency && !is_connected(floor, tables) {
+                return Err(SeatingProblem::NotConnected);
+            }
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +213,18 @@ mod tests {
         assert!(!is_minimal(&f, &[0, 2], 6, 4, false, &single));
         assert!(single_fits(&f.tables()[3], 5));
         assert!(!single_fits(&f.tables()[3], 6));
+    }
+
+    #[test]
+    fn seating_check() {
+        let f = floor();
+        assert_eq!(check_seating(&f, &[3], 5, true), Ok(()));
+        assert_eq!(check_seating(&f, &[3], 6, true), Err(SeatingProblem::PartyOutsideTable));
+        assert_eq!(check_seating(&f, &[0, 1], 8, true), Ok(()));
+        assert_eq!(check_seating(&f, &[0, 1], 9, true), Err(SeatingProblem::TooFewSeats));
+        assert_eq!(check_seating(&f, &[0, 2], 6, true), Err(SeatingProblem::NotConnected));
+        assert_eq!(check_seating(&f, &[0, 2], 6, false), Ok(()));
+        assert_eq!(check_seating(&f, &[], 2, true), Err(SeatingProblem::NoTables));
+        assert_eq!(check_seating(&f, &[9], 2, true), Err(SeatingProblem::UnknownTable));
     }
 }
