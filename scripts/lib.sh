@@ -98,6 +98,8 @@ install_extension() {
     local pkg="$ROOT/target/release/pg_autoassign-pg${PG_MAJOR}"
     as_root cp "$pkg/usr/lib/postgresql/${PG_MAJOR}/lib/pg_autoassign.so" "/usr/lib/postgresql/${PG_MAJOR}/lib/"
     as_root cp "$pkg"/usr/share/postgresql/${PG_MAJOR}/extension/pg_autoassign* "/usr/share/postgresql/${PG_MAJOR}/extension/"
+    # released install scripts (cargo pgrx only packages the current one and upgrades)
+    as_root cp "$ROOT"/sql/pg_autoassign--[0-9]*.[0-9]*.[0-9]*.sql "/usr/share/postgresql/${PG_MAJOR}/extension/"
 }
 
 # start_cluster DIR PORT: a throwaway cluster owned by postgres, loopback only, with

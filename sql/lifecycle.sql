@@ -187,7 +187,7 @@ BEGIN
                 NEW.auto_assign_outcome = 'confirmed', NEW.auto_assign_outcome,
                 (extract(epoch FROM clock_timestamp() - NEW.created_at) * 1000000)::int8,
                 coalesce((NEW.auto_assign_last_result->>'attempt')::int, 0),
-                jsonb_build_object('outcome', NEW.auto_assign_outcome,
+                coalesce(NEW.auto_assign_last_result->'settle', '{}') || jsonb_build_object('outcome', NEW.auto_assign_outcome,
                     'final_reason', NEW.auto_assign_last_result->>'reason',
                     'attempts', coalesce((NEW.auto_assign_last_result->>'attempt')::int, 0),
                     'previous_status', OLD.status, 'settled_by', src,

@@ -69,12 +69,28 @@ fn eight_connections_two_hundred_bookings_no_overlap_no_duplicate() {
     );
     let outbox = count(
         &mut c,
-        "SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1::text::uuid",
+        "SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1::text::uuid AND kind = 'booking_confirmed'",
         &rid,
     );
     assert_eq!(
         outbox, status_confirmed,
         "one confirmation message per confirmed booking"
+    );
+    // and one gave-up message per booking auto-assign settled as gave_up or cutoff
+    let gave_up_messages = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.outbox WHERE restaurant_id = $1::text::uuid AND kind = 'auto_assign_gave_up'",
+        &rid,
+    );
+    let gave_up_bookings = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid
+            AND auto_assign_outcome IN ('gave_up', 'cutoff')",
+        &rid,
+    );
+    assert_eq!(
+        gave_up_messages, gave_up_bookings,
+        "one gave-up message per settled booking"
     );
     let confirmed_summaries = count(
         &mut c,

@@ -49,7 +49,11 @@ fn hard_reason_gives_up_without_replanning() {
     assert_eq!(summary(&mut c, &big).as_deref(), Some("gave_up"));
     assert!(queue_row(&mut c, &big).is_none());
     let quotes_before = events(&mut c, &big, "auto_assign.quote");
-    sweep(&mut c);
+    assert_eq!(
+        sweep_in(&mut c, &rid),
+        (0, 0, 0, 0, 0),
+        "settled: nothing to sweep"
+    );
     assert_eq!(
         events(&mut c, &big, "auto_assign.quote"),
         quotes_before,
@@ -129,36 +133,31 @@ fn transient_backs_off_with_jitter_then_confirms() {
     let mut c = setup();
     let (rid, _) = small_floor(&mut c, &[4]);
     let a = booking(&mut c, &rid, 2, 0, 90);
-    // two lost races in a row (as a concurrent confirm would report them)
+    // two lost races in a row, as a concurrent confirm reports them: the backoff itself
+    // (10 s, 20 s, +-20% jitter) is unit-tested in autoassign_planner::retry
     c.execute(
-        "SELECT autoassign.retry_after_failure($1::text::uuid, 'conflict', 'transient')",
+        "INSERT INTO autoassign.retry_queue (restaurant_id, booking_id, attempts_transient, last_reason,
+                                             last_class, next_attempt_at)
+         VALUES ($1::text::uuid, $2::text::uuid, 2, 'conflict', 'transient', now() + interval '20 seconds')",
+        &[&rid, &a],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE autoassign.bookings SET created_at = now() - interval '1 minute' WHERE id = $1::text::uuid",
         &[&a],
     )
     .unwrap();
-    let (_, _, first) = queue_row(&mut c, &a).unwrap();
-    assert!(
-        (8.0..=12.0).contains(&first),
-        "first retry in 10 s +- 20%: {first}"
-    );
-    c.execute(
-        "SELECT autoassign.retry_after_failure($1::text::uuid, 'conflict', 'transient')",
-        &[&a],
-    )
-    .unwrap();
-    let (class, _, second) = queue_row(&mut c, &a).unwrap();
-    assert_eq!(class, "transient");
-    assert!(
-        (16.0..=24.0).contains(&second),
-        "second retry in 20 s +- 20%: {second}"
-    );
     // not due yet: the sweep leaves it alone
     let quotes = events(&mut c, &a, "auto_assign.quote");
-    sweep(&mut c);
+    assert_eq!(sweep_in(&mut c, &rid), (0, 0, 0, 0, 0));
     assert_eq!(events(&mut c, &a, "auto_assign.quote"), quotes);
     // due: the sweep confirms it through the API path, source job
     make_due(&mut c, &a);
-    let (_, confirmed, ..) = sweep(&mut c);
-    assert!(confirmed >= 1);
+    assert_eq!(sweep_in(&mut c, &rid), (1, 1, 0, 0, 0));
+    assert!(
+        class_of(&mut c, &a).is_none(),
+        "confirm removed its own queue row"
+    );
     let status: String = c
         .query_one(
             "SELECT status FROM autoassign.bookings WHERE id = $1::text::uuid",
@@ -193,7 +192,7 @@ fn capacity_waits_for_a_cancel_that_frees_its_window() {
 
     // nothing changed: the sweep does not re-run the planner (inline honoured)
     let quotes = events(&mut c, &b, "auto_assign.quote");
-    sweep(&mut c);
+    assert_eq!(sweep_in(&mut c, &rid), (0, 0, 0, 0, 0));
     assert_eq!(events(&mut c, &b, "auto_assign.quote"), quotes);
 
     // cancelling a wakes exactly the bookings whose window overlaps the freed one
@@ -207,8 +206,11 @@ fn capacity_waits_for_a_cancel_that_frees_its_window() {
         !queue_row(&mut c, &late2).unwrap().1,
         "late2 does not overlap the freed window"
     );
-    let (_, confirmed, ..) = sweep(&mut c);
-    assert!(confirmed >= 1);
+    assert_eq!(
+        sweep_in(&mut c, &rid),
+        (1, 1, 0, 0, 0),
+        "exactly b, confirmed"
+    );
     let status: String = c
         .query_one(
             "SELECT status FROM autoassign.bookings WHERE id = $1::text::uuid",
@@ -224,18 +226,17 @@ fn capacity_waits_for_a_cancel_that_frees_its_window() {
 fn cutoff_stops_before_service() {
     let mut c = setup();
     let (rid, _) = small_floor(&mut c, &[4]);
-    let a = booking(&mut c, &rid, 2, 0, 90); // 2030-06-01 18:00 UTC, cutoff 10 min
-                                             // not due on its timer: reaching the cutoff alone makes the sweep take it
-    c.execute(
-        "UPDATE autoassign.retry_queue SET next_attempt_at = '2030-06-02' WHERE booking_id = $1::text::uuid",
-        &[&a],
-    )
-    .unwrap();
+    // 2030-06-01 18:00 UTC, cutoff 10 min; just inserted, so not due on its grace
+    // period: reaching the cutoff alone makes the sweep take it
+    let a = booking(&mut c, &rid, 2, 0, 90);
     let r = c
-        .query_one("SELECT processed, cutoff FROM autoassign.autoassign_sweep(now => '2030-06-01 17:55+00')", &[])
+        .query_one(
+            "SELECT processed, cutoff FROM autoassign.autoassign_sweep(restaurant_id => $1::text::uuid,
+                                                                      now => '2030-06-01 17:55+00')",
+            &[&rid],
+        )
         .unwrap();
-    assert!(r.get::<_, i32>(0) >= 1);
-    assert!(r.get::<_, i32>(1) >= 1);
+    assert_eq!((r.get::<_, i32>(0), r.get::<_, i32>(1)), (1, 1));
     assert_eq!(summary(&mut c, &a).as_deref(), Some("cutoff"));
     assert_eq!(
         events(&mut c, &a, "auto_assign.quote"),
@@ -252,18 +253,17 @@ fn two_concurrent_sweeps_never_share_a_booking() {
     let ids: Vec<String> = (0..40)
         .map(|i| booking(&mut c, &rid, 2, (i % 10) * 100, 60))
         .collect();
-    c.execute(
-        "UPDATE autoassign.retry_queue SET next_attempt_at = now() - interval '1 second' WHERE restaurant_id = $1::text::uuid",
-        &[&rid],
-    )
-    .unwrap();
+    for id in &ids {
+        make_due(&mut c, id);
+    }
     let workers: Vec<_> = (0..2)
         .map(|_| {
-            thread::spawn(|| {
+            let rid = rid.clone();
+            thread::spawn(move || {
                 let mut c = connect();
                 let mut processed = 0;
                 loop {
-                    let (p, ..) = sweep(&mut c);
+                    let (p, ..) = sweep_in(&mut c, &rid);
                     if p == 0 {
                         break processed;
                     }
@@ -273,7 +273,10 @@ fn two_concurrent_sweeps_never_share_a_booking() {
         })
         .collect();
     let total: i32 = workers.into_iter().map(|w| w.join().unwrap()).sum();
-    assert!(total >= 40);
+    assert_eq!(
+        total, 40,
+        "each booking processed once, by one of the sweeps"
+    );
     let attempts_per_booking: Vec<i64> = ids
         .iter()
         .map(|id| events(&mut c, id, "auto_assign.attempt"))
@@ -319,9 +322,10 @@ fn killed_sweep_leaves_nothing_and_next_sweep_takes_over() {
         .unwrap()
         .get(0);
     victim.batch_execute("BEGIN").unwrap();
-    let (p, confirmed, ..) = sweep(&mut victim);
-    assert!(
-        p >= 4 && confirmed >= 4,
+    let (p, confirmed, ..) = sweep_in(&mut victim, &rid);
+    assert_eq!(
+        (p, confirmed),
+        (4, 4),
         "inside its open transaction the sweep did the work"
     );
     // killed before commit: its allocations and its row locks go with it
@@ -354,15 +358,15 @@ fn killed_sweep_leaves_nothing_and_next_sweep_takes_over() {
     assert_eq!(
         count(
             &mut c,
-            "SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1::text::uuid",
+            "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid AND status = 'pending'",
             &rid
         ),
         4
     );
     c.batch_execute("SET lock_timeout = '2s'").unwrap();
-    let (_, confirmed, ..) = sweep(&mut c);
-    assert!(
-        confirmed >= 4,
+    let (_, confirmed, ..) = sweep_in(&mut c, &rid);
+    assert_eq!(
+        confirmed, 4,
         "no stuck lock: the next sweep takes the bookings"
     );
     c.batch_execute("RESET lock_timeout").unwrap();
@@ -446,8 +450,7 @@ fn wake_attempts_do_not_spend_the_budget() {
         &[&b],
     )
     .unwrap();
-    let (_, _, deferred, ..) = sweep(&mut c);
-    assert!(deferred >= 1);
+    assert_eq!(sweep_in(&mut c, &rid), (1, 0, 1, 0, 0));
     assert_eq!(spent(&mut c, &b), 1, "the woken attempt is not charged");
     assert_eq!(
         events(&mut c, &b, "auto_assign.attempt"),
@@ -471,7 +474,7 @@ fn wake_attempts_do_not_spend_the_budget() {
         &[&d],
     )
     .unwrap();
-    sweep(&mut c);
+    assert_eq!(sweep_in(&mut c, &rid), (1, 0, 1, 0, 0), "d deferred");
     assert_eq!(
         events(&mut c, &d, "auto_assign.quote"),
         1,

@@ -30,8 +30,11 @@ fn every_caller_path_writes_a_quote_event() {
     .unwrap();
     assert!(confirm(&mut c, &a, "inline").0);
     make_due(&mut c, &b);
-    let (processed, confirmed, ..) = sweep(&mut c);
-    assert!(processed >= 1 && confirmed >= 1);
+    assert_eq!(
+        sweep_in(&mut c, &rid),
+        (1, 1, 0, 0, 0),
+        "the sweep confirms b"
+    );
     let sources: Vec<String> = c
         .query(
             "SELECT DISTINCT source FROM autoassign.events WHERE restaurant_id = $1::text::uuid

@@ -108,10 +108,10 @@ fn confirm_in_subxact(
     let mut conflicts = 0u32;
     let mut won: Option<Vec<Uuid>> = None;
     while let Some(tables) = candidates.first().cloned() {
-        let attempt_insert = subxact::try_in_subxact(
-            &[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION],
-            || writes::insert_allocations(booking_id, tables.clone()),
-        );
+        let attempt_insert =
+            subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
+                writes::insert_allocations(booking_id, tables.clone())
+            });
         match attempt_insert {
             Ok(inserted) => {
                 inserted?;

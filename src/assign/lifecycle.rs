@@ -56,11 +56,14 @@ fn seating_problem(ctx: &BookingCtx, floor: &CachedFloor) -> Result<Option<&'sta
     else {
         return Ok(Some("unknown_table"));
     };
-    Ok(
-        check_seating(&floor.floor, &indices, ctx.party, confirmed_with_adjacency(ctx))
-            .err()
-            .map(|p| p.code()),
+    Ok(check_seating(
+        &floor.floor,
+        &indices,
+        ctx.party,
+        confirmed_with_adjacency(ctx),
     )
+    .err()
+    .map(|p| p.code()))
 }
 
 /// For the floor guards: why a table-holding booking's tables no longer seat it under
@@ -151,14 +154,25 @@ pub fn retire_table(
     let found = Spi::connect_mut(|client| {
         let rows = crate::postgres::stmt::update(
             client,
-            "SELECT t.restaurant_id, greatest($2, autoassign.clock_now())
-               FROM autoassign.tables t WHERE t.id = $1 FOR UPDATE",
+            "SELECT t.restaurant_id FROM autoassign.tables t WHERE t.id = $1 FOR UPDATE",
             Some(1),
-            &[table_id.into(), from.into()],
+            &[table_id.into()],
         )?;
-        Ok::<_, AutoassignError>(rows.first().get_two::<Uuid, TimestampWithTimeZone>()?)
+        let restaurant = crate::postgres::stmt::first_col::<Uuid>(rows, 1)?;
+        Ok::<_, AutoassignError>(restaurant)
     })?;
-    let (Some(restaurant), Some(from)) = found else {
+    let from = Spi::connect(|client| {
+        let rows = crate::postgres::stmt::select(
+            client,
+            "SELECT greatest($1, autoassign.clock_now())",
+            Some(1),
+            &[from.into()],
+        )?;
+        Ok::<_, AutoassignError>(crate::postgres::stmt::first_col::<TimestampWithTimeZone>(
+            rows, 1,
+        )?)
+    })?;
+    let (Some(restaurant), Some(from)) = (found, from) else {
         return Err(AutoassignError::TableNotFound(table_id.to_string()));
     };
     let affected: Vec<(Uuid, String)> = Spi::connect(|client| {

@@ -25,7 +25,8 @@ pub struct SweepCounts {
 }
 
 /// One unit of due work: a queue row, or a pending booking never attempted (no queue
-/// row, no last result) that has waited at least 30 s for its inline confirm.
+/// row, no last result) that has waited at least 30 s for its inline confirm or reached
+/// its cutoff.
 struct Due {
     booking_id: Uuid,
     last_reason: Option<String>,
@@ -60,7 +61,7 @@ fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Option<Due>> {
     Spi::connect_mut(|client| {
         let ids = [restaurant.into(), done.to_vec().into()];
         // queued and due (timer, wake-up or cutoff), else never attempted
-        let picked = stmt::update(
+        let picked = stmt::first_col::<Uuid>(stmt::update(
             client,
             "SELECT q.booking_id
                FROM autoassign.retry_queue q
@@ -75,27 +76,25 @@ fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Option<Due>> {
                 FOR UPDATE OF q SKIP LOCKED",
             None,
             &ids,
-        )?
-        .first()
-        .get_one::<Uuid>()?;
+        )?, 1)?;
         let picked = match picked {
             Some(id) => Some(id),
-            None => stmt::update(
+            None => stmt::first_col::<Uuid>(stmt::update(
                 client,
                 "SELECT b.id FROM autoassign.bookings b
+                   JOIN autoassign.restaurants r ON r.id = b.restaurant_id
                   WHERE b.restaurant_id = $1 AND b.id <> ALL ($2)
                     AND b.status = 'pending' AND b.auto_assign_outcome IS NULL
                     AND b.auto_assign_last_result IS NULL
-                    AND b.created_at <= now() - interval '30 seconds'
+                    AND (b.created_at <= now() - interval '30 seconds'
+                         OR b.start_at - make_interval(mins => r.cutoff_minutes) <= autoassign.clock_now())
                     AND NOT EXISTS (SELECT 1 FROM autoassign.retry_queue q
                                      WHERE q.restaurant_id = b.restaurant_id AND q.booking_id = b.id)
                   ORDER BY b.start_at, b.id
                   LIMIT 1",
                 None,
                 &ids,
-            )?
-            .first()
-            .get_one::<Uuid>()?,
+            )?, 1)?,
         };
         let Some(booking_id) = picked else {
             return Ok(None);
@@ -215,7 +214,8 @@ pub fn sweep(
                 SweepAction::Wait => continue,
                 SweepAction::Settle { outcome } => {
                     counts.processed += 1;
-                    let detail = json!({"why": "sweep", "final_class": due.class.map(RetryClass::code)});
+                    let detail =
+                        json!({"why": "sweep", "final_class": due.class.map(RetryClass::code)});
                     if writes::settle(rid, due.booking_id, outcome.code(), detail, "job")? {
                         match outcome.code() {
                             "cutoff" => counts.cutoff += 1,

@@ -25,7 +25,10 @@ pub fn policies() -> Result<Policies> {
             None,
             &[],
         )? {
-            let Some(class) = row.get::<String>(1)?.and_then(|c| RetryClass::from_code(&c)) else {
+            let Some(class) = row
+                .get::<String>(1)?
+                .and_then(|c| RetryClass::from_code(&c))
+            else {
                 continue;
             };
             let policy = RetryPolicy {
@@ -245,6 +248,6 @@ pub fn outcome_of(restaurant: Uuid, booking: Uuid) -> Result<Option<String>> {
             Some(1),
             &[restaurant.into(), booking.into()],
         )?;
-        Ok(row.first().get_one::<String>()?)
+        Ok(super::stmt::first_col::<String>(row, 1)?)
     })
 }

@@ -57,3 +57,15 @@ pub fn update<'conn>(
     let stmt = prepared(client, sql, args, true)?;
     client.update(&*stmt, limit.map(|l| l as _), args)
 }
+
+/// Column `n` (1-based) of the first row, or None when there are no rows or it is NULL.
+/// (`SpiTupleTable::first().get_one()` errors on an empty result.)
+pub fn first_col<T: pgrx::FromDatum + pgrx::IntoDatum>(
+    table: SpiTupleTable<'_>,
+    n: usize,
+) -> SpiResult<Option<T>> {
+    match table.into_iter().next() {
+        Some(row) => row.get::<T>(n),
+        None => Ok(None),
+    }
+}

@@ -95,7 +95,8 @@ pub fn confirmation_sent(restaurant: Uuid, booking: Uuid) -> Result<bool> {
 
 pub fn set_last_result(restaurant: Uuid, booking: Uuid, last_result: Value) -> Result<()> {
     Spi::connect_mut(|client| {
-        super::stmt::update(client,
+        super::stmt::update(
+            client,
             "UPDATE autoassign.bookings
                 SET auto_assign_last_result = $3 || jsonb_build_object('at', autoassign.clock_now())
               WHERE restaurant_id = $1 AND id = $2",

@@ -145,18 +145,37 @@ pub fn events(c: &mut Client, booking: &str, event_type: &str) -> i64 {
     .get(0)
 }
 
-/// Makes the booking's queue row due now.
+/// Makes the booking due for the sweep now: its queue row's timer, or, for a booking
+/// never attempted (no queue row), the 30 s grace for its inline confirm.
 pub fn make_due(c: &mut Client, booking: &str) {
     c.execute(
         "UPDATE autoassign.retry_queue SET next_attempt_at = now() - interval '1 second' WHERE booking_id = $1::text::uuid",
         &[&booking],
     )
     .expect("make due");
+    c.execute(
+        "UPDATE autoassign.bookings SET created_at = now() - interval '1 minute' WHERE id = $1::text::uuid",
+        &[&booking],
+    )
+    .expect("make due");
 }
 
+/// One sweep over every restaurant (counts span the shared test database).
 pub fn sweep(c: &mut Client) -> (i32, i32, i32, i32, i32) {
     let r = c
         .query_one("SELECT processed, confirmed, deferred, gave_up, cutoff FROM autoassign.autoassign_sweep()", &[])
+        .expect("sweep");
+    (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
+}
+
+/// One sweep over one restaurant: exact counts of its own bookings.
+pub fn sweep_in(c: &mut Client, rid: &str) -> (i32, i32, i32, i32, i32) {
+    let r = c
+        .query_one(
+            "SELECT processed, confirmed, deferred, gave_up, cutoff
+               FROM autoassign.autoassign_sweep(restaurant_id => $1::text::uuid)",
+            &[&rid],
+        )
         .expect("sweep");
     (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
 }

@@ -86,5 +86,5 @@ pub use counters::{Counters, Stage};
 pub use floor::{Floor, FloorError, TableSpec, MAX_TABLES, MAX_ZONES};
 pub use outcome::{Outcome, Plan, Reason, Score};
 pub use planner::plan;
-pub use rules::{check_seating, SeatingProblem};
 pub use request::{validate, Busy, Knobs, Micros, Pending, Request, RequestError, Weights};
+pub use rules::{check_seating, SeatingProblem};

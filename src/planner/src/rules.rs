@@ -219,12 +219,27 @@ mod tests {
     fn seating_check() {
         let f = floor();
         assert_eq!(check_seating(&f, &[3], 5, true), Ok(()));
-        assert_eq!(check_seating(&f, &[3], 6, true), Err(SeatingProblem::PartyOutsideTable));
+        assert_eq!(
+            check_seating(&f, &[3], 6, true),
+            Err(SeatingProblem::PartyOutsideTable)
+        );
         assert_eq!(check_seating(&f, &[0, 1], 8, true), Ok(()));
-        assert_eq!(check_seating(&f, &[0, 1], 9, true), Err(SeatingProblem::TooFewSeats));
-        assert_eq!(check_seating(&f, &[0, 2], 6, true), Err(SeatingProblem::NotConnected));
+        assert_eq!(
+            check_seating(&f, &[0, 1], 9, true),
+            Err(SeatingProblem::TooFewSeats)
+        );
+        assert_eq!(
+            check_seating(&f, &[0, 2], 6, true),
+            Err(SeatingProblem::NotConnected)
+        );
         assert_eq!(check_seating(&f, &[0, 2], 6, false), Ok(()));
-        assert_eq!(check_seating(&f, &[], 2, true), Err(SeatingProblem::NoTables));
-        assert_eq!(check_seating(&f, &[9], 2, true), Err(SeatingProblem::UnknownTable));
+        assert_eq!(
+            check_seating(&f, &[], 2, true),
+            Err(SeatingProblem::NoTables)
+        );
+        assert_eq!(
+            check_seating(&f, &[9], 2, true),
+            Err(SeatingProblem::UnknownTable)
+        );
     }
 }
