@@ -192,12 +192,29 @@ fn confirm_is_atomic_and_idempotent() {
         assert!(last.get(key).is_some(), "last_result lacks {key}: {last}");
     }
     assert_eq!(last["confirmation_enqueued"], serde_json::json!(true));
-    // every booking entered the retry queue on insert; the next sweep drops the
-    // confirmed one (API calls never touch rows a sweep may hold)
-    assert_eq!(count_for("SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1", rid), 60);
-    Spi::run("SELECT * FROM autoassign.autoassign_sweep()").unwrap();
-    assert_eq!(count_for("SELECT count(*) FROM autoassign.retry_queue WHERE booking_id = $1", bid), 0);
-    assert_eq!(count_for("SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1", rid), 59);
+    // the outcome lives on the booking row; the retry queue holds only retries
+    let outcome = Spi::get_one_with_args::<String>(
+        "SELECT auto_assign_outcome FROM autoassign.bookings WHERE id = $1",
+        &[bid.into()],
+    )
+    .unwrap();
+    assert_eq!(outcome.as_deref(), Some("confirmed"));
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1", rid), 0);
+}
+
+#[pg_test]
+fn summary_guard_lives_on_the_booking_row_not_in_events() {
+    // delete every event: a second settle of the same booking still writes nothing
+    let (_, bid) = demo_booking(0);
+    Spi::run(&format!("SELECT * FROM autoassign.autoassign_confirm('{bid}')")).unwrap();
+    Spi::run("DELETE FROM autoassign.events").unwrap();
+    Spi::run(&format!("UPDATE autoassign.bookings SET status = 'cancelled' WHERE id = '{bid}'")).unwrap();
+    assert_eq!(
+        count_for("SELECT count(*) FROM autoassign.events WHERE booking_id = $1 AND event_type = 'auto_assign.summary'", bid),
+        0,
+        "settled once (confirmed); cancelling after that is no second outcome"
+    );
+    assert_eq!(count_for("SELECT count(*) FROM autoassign.allocations WHERE booking_id = $1", bid), 0);
 }
 
 #[pg_test]

@@ -30,7 +30,8 @@ BEGIN
 END $$;
 SELECT coalesce(reason, 'confirmed') AS result, count(*) FROM results GROUP BY 1 ORDER BY 1;
 SELECT status, count(*) FROM autoassign.bookings GROUP BY 1 ORDER BY 1;
-SELECT count(*) AS outbox_rows, count(DISTINCT booking_id) AS bookings FROM autoassign.outbox;
+-- one message per booking: confirmed, or auto-assign gave up (the restaurant is told once)
+SELECT kind, count(*) AS outbox_rows, count(DISTINCT booking_id) AS bookings FROM autoassign.outbox GROUP BY 1 ORDER BY 1;
 -- no two allocations of a table overlap
 SELECT count(*) AS overlaps FROM autoassign.allocations a JOIN autoassign.allocations b
     ON a.table_id = b.table_id AND a.id < b.id AND a.during && b.during;
@@ -42,7 +43,7 @@ SELECT count(*) AS multi_zone_plans FROM (
 -- confirming twice changes nothing
 SELECT c.ok, c.reason, c.reason_class
   FROM (SELECT id FROM results WHERE ok ORDER BY id LIMIT 1) r, autoassign.autoassign_confirm(r.id) c;
-SELECT count(*) AS outbox_rows FROM autoassign.outbox;
+SELECT count(*) AS outbox_rows FROM autoassign.outbox WHERE kind = 'booking_confirmed';
 
 -- explain a booking that got no table
 SELECT step, stage
@@ -54,7 +55,8 @@ SELECT e.detail LIKE 'no_%' AS explains_reason
  WHERE e.stage = 'result';
 
 -- telemetry: one quote event per planner run; one summary per booking that reached an
--- outcome (51 confirmed; 7 gave up at once behind a full waiting list, 2 wait)
+-- outcome (51 confirmed; 7 gave up at once behind a full waiting list, 2 wait), and one
+-- booking.lifecycle event per status change
 SELECT event_type, source, count(*) FROM autoassign.events GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT reason AS outcome, payload->>'final_reason' AS final_reason, count(*)
   FROM autoassign.events WHERE event_type = 'auto_assign.summary' GROUP BY 1, 2 ORDER BY 1, 2;

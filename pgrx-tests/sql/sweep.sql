@@ -26,8 +26,8 @@ INSERT INTO autoassign.bookings (id, restaurant_id, party_size, start_at) VALUES
     ('5eee0000-0000-0000-0000-0000000000b3', '5eee0000-0000-0000-0000-000000000001', 2, '2030-01-01 20:00+00'),
     ('5eee0000-0000-0000-0000-0000000000b4', '5eee0000-0000-0000-0000-000000000001', 9, '2030-01-01 19:00+00');
 
--- every insert queued its booking (trigger), in the same transaction
-SELECT booking_id, last_class FROM autoassign.retry_queue ORDER BY booking_id;
+-- inserting queues nothing: the queue holds only bookings that need a retry
+SELECT count(*) AS queued_on_insert FROM autoassign.retry_queue;
 
 -- inline confirms: b1 takes the 4-top; b2 waits for it; b3 finds the waiting list of its
 -- stay full (1 place per 25 seated, at least 1) and gives up now; b4 can never fit
@@ -45,14 +45,18 @@ SELECT booking_id, source, reason AS outcome, payload->>'final_reason' AS final_
  ORDER BY booking_id;
 
 -- nothing changed: the sweep leaves b2 alone (no planner run, inline honoured)
-SELECT * FROM autoassign.autoassign_sweep(now => '2030-01-01 12:01+00');
+SELECT * FROM autoassign.autoassign_sweep(restaurant_id => '5eee0000-0000-0000-0000-000000000001', now => '2030-01-01 12:01+00');
 
 -- b1 cancels: the freed window wakes b2, and the next sweep seats it (source job)
 SELECT ok FROM autoassign.autoassign_cancel('5eee0000-0000-0000-0000-0000000000b1');
 SELECT booking_id, wake FROM autoassign.retry_queue ORDER BY booking_id;
-SELECT * FROM autoassign.autoassign_sweep(now => '2030-01-01 12:02+00');
-SELECT id, status FROM autoassign.bookings
+SELECT * FROM autoassign.autoassign_sweep(restaurant_id => '5eee0000-0000-0000-0000-000000000001', now => '2030-01-01 12:02+00');
+-- the outcome lives on the booking row (b3 and b4 settled at once, b2 by the sweep)
+SELECT id, status, auto_assign_outcome FROM autoassign.bookings
  WHERE restaurant_id = '5eee0000-0000-0000-0000-000000000001' ORDER BY id;
+-- the restaurant hears once of each booking auto-assign gave up on
+SELECT booking_id, kind FROM autoassign.outbox
+ WHERE restaurant_id = '5eee0000-0000-0000-0000-000000000001' ORDER BY booking_id, kind;
 SELECT booking_id, source, reason AS outcome
   FROM autoassign.events
  WHERE event_type = 'auto_assign.summary' AND restaurant_id = '5eee0000-0000-0000-0000-000000000001'
