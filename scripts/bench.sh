@@ -68,4 +68,6 @@ log "Exhaustive (no pruning, no floor cache) vs normal on the same bookings"
         || ', mean ' || round(avg(duration_us)) || ', combinations ' || sum((payload->>'combinations_tried')::bigint)
         || ', cache hits ' || count(*) FILTER (WHERE (payload->>'cache_hit')::bool)
         FROM autoassign.events WHERE source IN ('bench_norm', 'bench_exh') GROUP BY source ORDER BY source"
+log "Stale statistics: 120 tables, ANALYZE before 2,000 pending bookings arrive; quote p50/p99 stale then fresh"
+"${PSQL[@]}" -f "$ROOT/bench/stale_stats.sql"
 stop_cluster "$DIR"
