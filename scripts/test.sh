@@ -3,7 +3,9 @@
 #   1. planner unit + property tests (cargo test, pure Rust)
 #   2. #[pg_test]s (cargo pgrx test, its own temporary cluster)
 #   3. SQL regression cases in pgrx-tests/ against a cluster this script starts
-#   4. integration tests in tests/ (concurrency, holds, timeouts) against that cluster
+#   4. isolation specs in pgrx-tests/specs (races) against that cluster
+#   5. backups (pg_dump and restore) and the 0.1.0 -> 0.2.0 upgrade against that cluster
+#   6. integration tests in tests/ (concurrency, holds, timeouts) against that cluster
 # Exits non-zero if any layer fails; prints each runner's summary line at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_all
@@ -47,13 +49,18 @@ regress() {
 }
 run_layer regress regress
 
+export PGHOST=127.0.0.1 PGPORT="$TEST_PORT" PGUSER=postgres
+run_layer isolation bash "$ROOT/scripts/isolation.sh"
+run_layer backup bash "$ROOT/scripts/dump_restore_test.sh"
+run_layer upgrade bash "$ROOT/scripts/upgrade_test.sh"
+
 export PGAA_TEST_DSN="host=127.0.0.1 port=$TEST_PORT user=postgres dbname=pg_autoassign"
 run_layer integration cargo test --release --test '*' -- --ignored --test-threads=1
 
 log "Summary"
-for f in planner pg_test regress integration; do
+for f in planner pg_test regress isolation backup upgrade integration; do
     echo "-- $f"
-    grep -hE "^test result:|tests? passed|failed \(|All [0-9]+ tests passed|of [0-9]+ tests failed" "$LOGS/$f.log" | sed 's/^/   /' || true
+    grep -hE "^test result:|tests? passed|failed \(|All [0-9]+ tests passed|of [0-9]+ tests failed|^(PASS|FAIL)" "$LOGS/$f.log" | sed 's/^/   /' || true
 done
 # one plain closing line over every runner: cargo's "test result" lines and pg_regress
 passed=$(cat "$LOGS"/*.log | awk '/^test result:/ {for (i = 2; i <= NF; i++) if ($i == "passed;") n += $(i - 1)} END {print n + 0}')

@@ -236,3 +236,21 @@ CREATE FUNCTION clock_now() RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(nullif(current_setting('autoassign.simulated_now', true), '')::timestamptz, now())
 $$;
+
+-- pg_dump skips an extension's member tables unless they are registered here; with these,
+-- a restaurant's ordinary backup holds its floor, bookings, allocations, holds, outbox and
+-- telemetry, and the identity and floor-version sequences continue where they were.
+SELECT pg_catalog.pg_extension_config_dump('restaurants', '');
+SELECT pg_catalog.pg_extension_config_dump('zones', '');
+SELECT pg_catalog.pg_extension_config_dump('tables', '');
+SELECT pg_catalog.pg_extension_config_dump('table_adjacency', '');
+SELECT pg_catalog.pg_extension_config_dump('bookings', '');
+SELECT pg_catalog.pg_extension_config_dump('allocations', '');
+SELECT pg_catalog.pg_extension_config_dump('holds', '');
+SELECT pg_catalog.pg_extension_config_dump('events', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('floor_version_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('allocations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('holds_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox_id_seq', '');

@@ -32,7 +32,7 @@ INSERT INTO retry_policy (class, max_attempts, base_delay, max_delay, jitter, re
 SELECT pg_catalog.pg_extension_config_dump('retry_policy', '');
 
 -- A policy row changed by the DBA is dumped with the data (pg_extension_config_dump
--- below). On restore the extension script has already seeded the three classes, so an
+-- above). On restore the extension script has already seeded the three classes, so an
 -- insert of an existing class updates it instead of colliding.
 CREATE FUNCTION retry_policy_upsert() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -69,6 +69,7 @@ CREATE TABLE retry_queue (
     PRIMARY KEY (restaurant_id, booking_id),
     FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE
 );
+SELECT pg_catalog.pg_extension_config_dump('retry_queue', '');
 CREATE INDEX retry_queue_due ON retry_queue (restaurant_id, next_attempt_at);
 CREATE INDEX retry_queue_woken ON retry_queue (restaurant_id) WHERE wake;
 

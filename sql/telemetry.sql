@@ -26,7 +26,7 @@ CREATE INDEX events_quote_day ON autoassign.events
     WHERE event_type = 'auto_assign.quote';
 
 -- booking_outcomes and autoassign_booking_history need no extra index: summaries are found
--- through events_one_summary (booking_id) WHERE event_type = 'auto_assign.summary', and a
+-- through events_booking (booking_id, id) filtered on event_type = 'auto_assign.summary', and a
 -- booking's events through events_booking (booking_id, id). autoassign_prune_events walks
 -- events_restaurant_at (restaurant_id, at).
 
@@ -101,7 +101,7 @@ COMMENT ON VIEW autoassign.reason_breakdown IS
 
 -- One row per booking with a summary. Counts come from a LATERAL subquery on the
 -- booking's events (index events_booking), so "WHERE booking_id = X" reads one summary
--- (index events_one_summary) and that booking's events only.
+-- (index events_booking) and that booking's events only.
 CREATE VIEW autoassign.booking_outcomes AS
 SELECT s.booking_id,
        s.restaurant_id,
