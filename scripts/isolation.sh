@@ -45,18 +45,30 @@ fi
 
 OUT="$(mktemp -d /tmp/pgaa-isolation.XXXXXX)"
 chmod 755 "$OUT"
-[ "$(id -u)" -eq 0 ] && chown postgres "$OUT"
+if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$OUT"
+elif [ "$(id -un)" != postgres ]; then
+    sudo chown postgres "$OUT"
+fi
+
+setup_failed() {
+    echo "FAIL: isolation specs ($1 failed)"
+    as_postgres rm -rf "$OUT" 2>/dev/null || true
+    exit 1
+}
 
 echo "==> database $DB on $PGHOST:$PGPORT"
-as_postgres "$PG_BIN/dropdb" --if-exists "$DB"
-as_postgres "$PG_BIN/createdb" "$DB"
+as_postgres "$PG_BIN/dropdb" --if-exists "$DB" || setup_failed "dropdb $DB"
+as_postgres "$PG_BIN/createdb" "$DB" || setup_failed "createdb $DB"
 as_postgres "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" \
-    -c "SET client_min_messages = warning" -c "CREATE EXTENSION pg_autoassign CASCADE"
+    -c "SET client_min_messages = warning" -c "CREATE EXTENSION pg_autoassign CASCADE" ||
+    setup_failed "CREATE EXTENSION pg_autoassign CASCADE"
 # pg_regress sets these on a database it creates itself; with --use-existing we do it
 as_postgres "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" \
     -c "ALTER DATABASE \"$DB\" SET lc_messages TO 'C'" \
     -c "ALTER DATABASE \"$DB\" SET timezone TO 'PST8PDT'" \
-    -c "ALTER DATABASE \"$DB\" SET datestyle TO 'Postgres, MDY'"
+    -c "ALTER DATABASE \"$DB\" SET datestyle TO 'Postgres, MDY'" ||
+    setup_failed "ALTER DATABASE $DB"
 
 echo "==> pg_isolation_regress ${specs[*]}"
 status=0
@@ -73,4 +85,5 @@ if [ "$status" -ne 0 ]; then
     exit 1
 fi
 as_postgres "$PG_BIN/dropdb" --if-exists "$DB"
+as_postgres rm -rf "$OUT"
 echo "PASS: isolation specs (${specs[*]})"
