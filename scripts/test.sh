@@ -65,8 +65,12 @@ done
 # one plain closing line over every runner: cargo's "test result" lines and pg_regress
 passed=$(cat "$LOGS"/*.log | awk '/^test result:/ {for (i = 2; i <= NF; i++) if ($i == "passed;") n += $(i - 1)} END {print n + 0}')
 failed_n=$(cat "$LOGS"/*.log | awk '/^test result:/ {for (i = 2; i <= NF; i++) if ($i == "failed;") n += $(i - 1)} END {print n + 0}')
-regress_ok=$(grep -cE '^test .* \.\.\. ok' "$LOGS/regress.log" || true)
-regress_bad=$(grep -cE '^test .* \.\.\. FAILED' "$LOGS/regress.log" || true)
+# pg_regress and pg_isolation_regress print one "test name ... ok|FAILED" line per case;
+# the backup and upgrade scripts one PASS or FAIL line each
+regress_ok=$(cat "$LOGS/regress.log" "$LOGS/isolation.log" | grep -cE '^test .* \.\.\. +ok' || true)
+regress_bad=$(cat "$LOGS/regress.log" "$LOGS/isolation.log" | grep -cE '^test .* \.\.\. +FAILED' || true)
+regress_ok=$((regress_ok + $(cat "$LOGS/backup.log" "$LOGS/upgrade.log" | grep -c '^PASS' || true)))
+regress_bad=$((regress_bad + $(cat "$LOGS/backup.log" "$LOGS/upgrade.log" | grep -c '^FAIL' || true)))
 stop_cluster "$TEST_DIR"
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "FAILED layers: ${failed[*]}"

@@ -215,6 +215,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     stranded text;
 BEGIN
+    -- the advisory lock confirm takes before inserting on this table: a confirm that
+    -- got there first has committed (and is seen below); a later one waits for this
+    -- transaction, then re-checks its plan against the new floor
+    PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), hashtext(NEW.id::text));
     SELECT string_agg(DISTINCT a.booking_id::text || ' (' || b.status || ', party ' || b.party_size
                       || ', ' || lower(a.during) || ')', '; ')
       INTO stranded
@@ -244,6 +248,8 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     stranded text;
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
+       FROM (SELECT DISTINCT hashtext(t::text) AS k FROM unnest(ARRAY[OLD.table_a, OLD.table_b]) t ORDER BY 1) keys;
     SELECT string_agg(DISTINCT a.booking_id::text, ', ') INTO stranded
       FROM autoassign.allocations a
       JOIN autoassign.allocations o ON o.restaurant_id = a.restaurant_id AND o.booking_id = a.booking_id

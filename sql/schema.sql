@@ -1,7 +1,7 @@
 -- pg_autoassign schema v0.2.0 (SPEC §2). Loaded first by extension_sql_file!.
 -- Every table carries restaurant_id, and every primary key, unique, foreign-key and
 -- exclusion constraint on tenant data includes it, so the schema can later be
--- distributed by restaurant_id (SPEC §9; tests/catalog.rs checks it). Lookups by a bare
+-- distributed by restaurant_id (SPEC §9; pgrx-tests/sql/catalog.sql checks it). Lookups by a bare
 -- id (the API takes booking_id alone) use plain, non-unique indexes on id.
 
 -- A floor edit takes a fresh value from this sequence. Sequences never roll back, so a
@@ -141,7 +141,11 @@ CREATE TABLE allocations (
     PRIMARY KEY (restaurant_id, id),
     UNIQUE (restaurant_id, booking_id, table_id),
     FOREIGN KEY (restaurant_id, booking_id) REFERENCES bookings (restaurant_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (restaurant_id, table_id) REFERENCES tables (restaurant_id, id),
+    -- checked at commit: deleting a restaurant removes its bookings (and so their
+    -- allocations) in the same statement that removes its tables; deleting a table that
+    -- allocations still name is refused at commit
+    FOREIGN KEY (restaurant_id, table_id) REFERENCES tables (restaurant_id, id)
+        DEFERRABLE INITIALLY DEFERRED,
     -- No double booking, whatever path writes the row. Its GiST index also serves the
     -- planner's "busy intervals of this restaurant in this window" query.
     CONSTRAINT allocations_no_overlap

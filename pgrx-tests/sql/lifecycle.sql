@@ -93,5 +93,6 @@ SELECT count(*) AS summaries_after_delete FROM autoassign.events
 SELECT * FROM lc;
 
 DROP VIEW lc;
+DELETE FROM autoassign.events WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
 DELETE FROM autoassign.bookings WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
 DELETE FROM autoassign.restaurants WHERE id = '11fe0000-0000-0000-0000-000000000001';

@@ -1,6 +1,6 @@
 //! `autoassign_confirm`: plan and commit in the caller's transaction.
 
-use super::{hard_stop, micros_since, plan_booking, precheck, PlanRun};
+use super::{hard_stop, lifecycle, micros_since, plan_booking, precheck, PlanRun};
 use crate::error::Result;
 use crate::gucs;
 use crate::postgres::booking::{self, BookingCtx};
@@ -97,7 +97,7 @@ fn confirm_in_subxact(
             duration_us,
         });
     }
-    let Some(ctx) = ctx else {
+    let Some(mut ctx) = ctx else {
         unreachable!("precheck returns BookingNotFound for None")
     };
     let attempt = next_attempt(&ctx);
@@ -110,7 +110,8 @@ fn confirm_in_subxact(
     while let Some(tables) = candidates.first().cloned() {
         let attempt_insert =
             subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
-                writes::insert_allocations(booking_id, tables.clone())
+                writes::insert_allocations(booking_id, tables.clone())?;
+                lifecycle::revalidate(&ctx, &tables, strategy.require_adjacency)
             });
         match attempt_insert {
             Ok(inserted) => {
@@ -125,6 +126,10 @@ fn confirm_in_subxact(
                 }
                 // We waited on the winner's table lock, so it has committed: a fresh
                 // plan sees its tables, where the stale alternates would likely lose.
+                // The booking is reloaded for the floor version a floor edit moved on.
+                if let Some(fresh) = booking::load(booking_id, false)? {
+                    ctx = fresh;
+                }
                 run = plan_booking(&ctx, strategy, source, started)?;
                 candidates = candidates_of(&run, Vec::new());
             }

@@ -79,6 +79,63 @@ pub fn plan_problem(booking_id: Uuid) -> Result<Option<&'static str>> {
     seating_problem(&ctx, &floor)
 }
 
+/// The check after a plan's allocations are in. They were inserted holding the tables'
+/// advisory locks (`writes::insert_allocations`), which floor edits and retirements
+/// take too, so anything that changed the floor meanwhile has committed, and this
+/// statement (READ COMMITTED: a fresh snapshot) sees it. When the floor version moved
+/// since planning, the tables must still seat the party and not be retired before the
+/// stay ends; else this raises 23P01, as a lost race does, inside the caller's
+/// subtransaction, and the caller re-plans on the new floor.
+pub(crate) fn revalidate(ctx: &BookingCtx, tables: &[Uuid], require_adjacency: bool) -> Result<()> {
+    let (version, retired) = Spi::connect(|client| {
+        let rows = crate::postgres::stmt::select(
+            client,
+            "SELECT r.floor_version,
+                    EXISTS (SELECT 1 FROM autoassign.tables t
+                             WHERE t.restaurant_id = r.id AND t.id = ANY ($2) AND t.retired_from < $3)
+               FROM autoassign.restaurants r WHERE r.id = $1",
+            Some(1),
+            &[
+                ctx.restaurant_id.into(),
+                tables.to_vec().into(),
+                crate::postgres::micros_ts(ctx.end_us).into(),
+            ],
+        )?;
+        Ok::<_, AutoassignError>(rows.first().get_two::<i64, bool>()?)
+    })?;
+    let version = version.unwrap_or(ctx.floor_version);
+    if version == ctx.floor_version {
+        return Ok(()); // nothing on the floor changed since the plan was made
+    }
+    let problem = if retired == Some(true) {
+        Some("retired_table")
+    } else {
+        let (floor, _) = floor_for(ctx.restaurant_id, version, false)?;
+        match tables
+            .iter()
+            .map(|t| floor.table_index(*t))
+            .collect::<Option<Vec<u32>>>()
+        {
+            None => Some("unknown_table"),
+            Some(indices) => check_seating(&floor.floor, &indices, ctx.party, require_adjacency)
+                .err()
+                .map(|p| p.code()),
+        }
+    };
+    if let Some(problem) = problem {
+        pgrx::pg_sys::panic::ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION,
+            format!(
+                "booking {}: the floor changed while planning ({problem})",
+                ctx.booking_id
+            ),
+            "pg_autoassign",
+        )
+        .report(pgrx::PgLogLevel::ERROR);
+    }
+    Ok(())
+}
+
 /// Tries the run's plans in order, moving the booking onto the first one still free.
 fn move_to_best(
     ctx: &BookingCtx,
@@ -90,7 +147,8 @@ fn move_to_best(
     for plan in &run.outcome.plans {
         let tables = run.floor.table_uuids(&plan.tables);
         let moved = subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
-            writes::move_allocations(ctx.restaurant_id, ctx.booking_id, tables.clone(), why)
+            writes::move_allocations(ctx.restaurant_id, ctx.booking_id, tables.clone(), why)?;
+            revalidate(ctx, &tables, strategy.require_adjacency)
         });
         if let Ok(done) = moved {
             done?;
@@ -152,6 +210,15 @@ pub fn retire_table(
     source: &str,
 ) -> Result<Vec<Retired>> {
     let found = Spi::connect_mut(|client| {
+        // the table's advisory lock first, the one confirm takes before it inserts on
+        // this table: a confirm that got there first has committed when we look for the
+        // bookings holding it, and one that comes later waits and then sees retired_from
+        crate::postgres::stmt::update(
+            client,
+            "SELECT pg_advisory_xact_lock(hashtext('pg_autoassign.table'), hashtext($1::text))",
+            None,
+            &[table_id.into()],
+        )?;
         let rows = crate::postgres::stmt::update(
             client,
             "SELECT t.restaurant_id FROM autoassign.tables t WHERE t.id = $1 FOR UPDATE",
