@@ -484,3 +484,84 @@ fn wake_attempts_do_not_spend_the_budget() {
     assert!(!queue_row(&mut c, &d).unwrap().1);
     set_waiting_limits(&mut c, Some(2), Some(0.04));
 }
+
+/// The same evening twice, once with every event of the restaurant deleted before each
+/// step: the outcomes, the queue and the sweep's counts must not differ (telemetry is
+/// write-only; issue 9, "delete every event, and behaviour is unchanged").
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn behaviour_does_not_depend_on_events() {
+    let mut c = setup();
+    let run = |c: &mut postgres::Client, forget: bool| -> Vec<String> {
+        let (rid, _) = small_floor(c, &[4]);
+        let wipe = |c: &mut postgres::Client| {
+            if forget {
+                c.execute(
+                    "DELETE FROM autoassign.events WHERE restaurant_id = $1::text::uuid",
+                    &[&rid],
+                )
+                .unwrap();
+            }
+        };
+        let a = booking(c, &rid, 4, 0, 90);
+        let b = booking(c, &rid, 4, 30, 90);
+        let late = booking(c, &rid, 2, 45, 90);
+        let mut seen = vec![format!("{:?}", confirm(c, &a, "inline").0)];
+        wipe(c);
+        seen.push(format!("{:?}", confirm(c, &b, "inline").1)); // waits (capacity)
+        wipe(c);
+        seen.push(format!("{:?}", confirm(c, &late, "inline").1)); // waiting list full
+        wipe(c);
+        seen.push(format!("{:?}", sweep_in(c, &rid))); // nothing due
+        c.query(
+            "SELECT * FROM autoassign.autoassign_cancel($1::text::uuid)",
+            &[&a],
+        )
+        .unwrap();
+        wipe(c);
+        seen.push(format!("{:?}", sweep_in(c, &rid))); // b woken and seated
+        wipe(c);
+        seen.push(format!("{:?}", sweep_in(c, &rid))); // late stays settled
+        for id in [&a, &b, &late] {
+            let r = c
+                .query_one(
+                    "SELECT status, coalesce(auto_assign_outcome, '-') FROM autoassign.bookings
+                      WHERE id = $1::text::uuid",
+                    &[id],
+                )
+                .unwrap();
+            seen.push(format!(
+                "{}/{}",
+                r.get::<_, String>(0),
+                r.get::<_, String>(1)
+            ));
+        }
+        seen.push(format!(
+            "queue {}",
+            count(
+                c,
+                "SELECT count(*) FROM autoassign.retry_queue WHERE restaurant_id = $1::text::uuid",
+                &rid
+            )
+        ));
+        seen
+    };
+    let kept = run(&mut c, false);
+    let forgotten = run(&mut c, true);
+    assert_eq!(kept, forgotten);
+    assert_eq!(
+        kept,
+        vec![
+            "true",
+            "Some(\"no_capacity\")",
+            "Some(\"no_capacity\")",
+            "(0, 0, 0, 0, 0)",
+            "(1, 1, 0, 0, 0)",
+            "(0, 0, 0, 0, 0)",
+            "cancelled/confirmed",
+            "confirmed/confirmed",
+            "pending/gave_up",
+            "queue 0",
+        ]
+    );
+}

@@ -92,6 +92,39 @@ SELECT count(*) AS summaries_after_delete FROM autoassign.events
  WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001' AND event_type = 'auto_assign.summary';
 SELECT * FROM lc;
 
+-- the remaining transitions from plain SQL
+-- pending -> confirmed without tables: refused (autoassign_confirm plans them)
+UPDATE autoassign.bookings SET status = 'confirmed' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
+-- pending -> cancelled: settles the outcome cancelled and leaves the queue
+UPDATE autoassign.bookings SET status = 'cancelled' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
+-- confirmed -> pending un-assigns (tables released, queued again, a new round), and a
+-- confirm settles it again without a second booking_confirmed message
+UPDATE autoassign.bookings SET status = 'pending' WHERE id = '11fe0000-0000-0000-0000-0000000000b3';
+SELECT * FROM lc;
+SELECT ok, reason FROM autoassign.autoassign_confirm('11fe0000-0000-0000-0000-0000000000b3');
+SELECT count(*) AS confirmation_messages FROM autoassign.outbox
+ WHERE booking_id = '11fe0000-0000-0000-0000-0000000000b3' AND kind = 'booking_confirmed';
+-- confirmed -> seated keeps the tables; a seated party never moves: a party that no
+-- longer fits its tables is refused; seated -> completed releases the tables
+UPDATE autoassign.bookings SET status = 'seated' WHERE id = '11fe0000-0000-0000-0000-0000000000b3';
+UPDATE autoassign.bookings SET party_size = 7 WHERE id = '11fe0000-0000-0000-0000-0000000000b3';
+SELECT * FROM lc;
+UPDATE autoassign.bookings SET status = 'completed' WHERE id = '11fe0000-0000-0000-0000-0000000000b3';
+-- completed is final
+UPDATE autoassign.bookings SET status = 'seated' WHERE id = '11fe0000-0000-0000-0000-0000000000b3';
+-- seated -> no_show releases the tables too
+INSERT INTO autoassign.bookings (id, restaurant_id, party_size, start_at)
+VALUES ('11fe0000-0000-0000-0000-0000000000b6', '11fe0000-0000-0000-0000-000000000001', 2, '2031-05-02 19:00+00');
+SELECT ok FROM autoassign.autoassign_confirm('11fe0000-0000-0000-0000-0000000000b6');
+UPDATE autoassign.bookings SET status = 'seated' WHERE id = '11fe0000-0000-0000-0000-0000000000b6';
+UPDATE autoassign.bookings SET status = 'no_show' WHERE id = '11fe0000-0000-0000-0000-0000000000b6';
+SELECT * FROM lc;
+-- every status change left a booking.lifecycle event naming the caller
+SELECT payload->>'from' AS from_status, payload->>'to' AS to_status, source, count(*)
+  FROM autoassign.events
+ WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001' AND event_type = 'booking.lifecycle'
+ GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+
 DROP VIEW lc;
 DELETE FROM autoassign.events WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
 DELETE FROM autoassign.bookings WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';

@@ -64,3 +64,9 @@ SELECT booking_id, source, reason AS outcome
 SELECT count(*) AS queue_rows_left FROM autoassign.retry_queue;
 
 RESET autoassign.simulated_now;
+
+-- pg_cron lives in another database (cron.database_name): the hint gives the exact
+-- statement to run there
+\set SHOW_CONTEXT never
+SELECT current_setting('cron.database_name') <> current_database() AS cron_elsewhere;
+SELECT autoassign.autoassign_schedule_sweep('*/2 * * * *');
