@@ -48,9 +48,14 @@ BEGIN
                    FROM unnest(times) x;
 END $$;
 SET autoassign.telemetry = off;
-SELECT 'stale statistics' AS state, * FROM pg_temp.quote_times(500);
+CREATE TEMP TABLE stale_result AS SELECT 'stale statistics'::text AS state, * FROM pg_temp.quote_times(500);
 ANALYZE autoassign.bookings;
 ANALYZE autoassign.allocations;
-SELECT 'fresh statistics' AS state, * FROM pg_temp.quote_times(500);
+INSERT INTO stale_result SELECT 'fresh statistics', * FROM pg_temp.quote_times(500);
+SELECT * FROM stale_result;
+SELECT round(s.p99_us::numeric / f.p99_us, 2) AS stale_over_fresh_p99,
+       CASE WHEN s.p99_us <= 2 * f.p99_us THEN 'met' ELSE 'MISSED' END AS target_within_2x
+  FROM stale_result s, stale_result f
+ WHERE s.state = 'stale statistics' AND f.state = 'fresh statistics';
 DELETE FROM autoassign.bookings WHERE restaurant_id IN (SELECT id FROM autoassign.restaurants WHERE name = 'Stale Stats Hall');
 DELETE FROM autoassign.restaurants WHERE name = 'Stale Stats Hall';
