@@ -17,8 +17,10 @@ start_cluster "$DIR" "$PORT"
 PSQL=(as_postgres "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PORT" -U postgres -d pg_autoassign -v ON_ERROR_STOP=1)
 PGBENCH=(as_postgres "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PORT" -U postgres pg_autoassign)
 # pg_stat_statements gives server-side execution time per statement
-"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = pg_autoassign, pg_cron, pg_stat_statements" -c "ALTER SYSTEM SET pg_stat_statements.track = 'top'"
+# (pg_stat_statements.track exists only once the library is loaded: set it after a restart)
+"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = pg_autoassign, pg_cron, pg_stat_statements"
 as_postgres "$PG_BIN/pg_ctl" -D "$DIR/data" -m fast -w restart >/dev/null
+"${PSQL[@]}" -c "ALTER SYSTEM SET pg_stat_statements.track = 'top'" -c "SELECT pg_reload_conf()" >/dev/null
 "${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 BENCH_FILES="$(mktemp -d)"
 cp bench/*.pgbench "$BENCH_FILES/" && chmod -R a+rX "$BENCH_FILES"
