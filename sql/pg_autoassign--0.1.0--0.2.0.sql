@@ -113,6 +113,7 @@ ALTER TABLE tables
     ADD CONSTRAINT tables_restaurant_id_zone_id_fkey
         FOREIGN KEY (restaurant_id, zone_id) REFERENCES zones (restaurant_id, id) ON DELETE CASCADE;
 CREATE INDEX tables_id ON tables (id);
+CREATE INDEX tables_retired ON tables (restaurant_id, retired_from) WHERE retired_from IS NOT NULL;
 
 ALTER TABLE table_adjacency
     ADD CONSTRAINT table_adjacency_restaurant_id_table_a_fkey
@@ -130,7 +131,7 @@ ALTER TABLE bookings
 -- The sweep and the lookahead read the bookings still waiting for auto-assign, of one
 -- restaurant, by start time. Settled (given up, cut off) bookings leave this index.
 DROP INDEX bookings_pending;
-CREATE INDEX bookings_pending ON bookings (restaurant_id, start_at)
+CREATE INDEX bookings_pending ON bookings (restaurant_id, start_at, id)
     WHERE status = 'pending' AND auto_assign_outcome IS NULL;
 CREATE INDEX bookings_id ON bookings (id);
 
