@@ -165,7 +165,8 @@ fn real_main() -> Result<()> {
                 println!(
                     "{}: planner calls/booking mean {:.3} p95 {:.0} (total {}), confirmed {}, covers {}, \
                      time to outcome p50 {:.0} s p95 {:.0} s, gave up {}, cutoff {}, pending at end {}, \
-                     duplicate outbox {}",
+                     duplicate outbox {}, gave-up messages {} (also told confirmed {}), \
+                     no outcome on the row {}, summary events != row outcome {}",
                     policy.name(),
                     s.calls_mean,
                     s.calls_p95,
@@ -177,7 +178,11 @@ fn real_main() -> Result<()> {
                     s.gave_up,
                     s.cutoff,
                     s.pending_end,
-                    s.duplicate_outbox
+                    s.duplicate_outbox,
+                    c.gave_up_messages,
+                    c.told_both,
+                    s.outcome_missing,
+                    s.summary_mismatch
                 );
             }
         }

@@ -41,7 +41,8 @@ pub struct Summary {
     pub cancelled: usize,
     pub pending_end: usize,
     pub duplicate_outbox: i64,
-    pub summaries_missing: i64,
+    pub outcome_missing: i64,
+    pub summary_mismatch: i64,
 }
 
 pub fn summarise(day: &Day, c: &Collected) -> Summary {
@@ -81,7 +82,8 @@ pub fn summarise(day: &Day, c: &Collected) -> Summary {
         cancelled: count(Outcome::Cancelled),
         pending_end: count(Outcome::PendingAtEnd),
         duplicate_outbox: c.duplicate_outbox,
-        summaries_missing: c.summaries_missing,
+        outcome_missing: c.outcome_missing,
+        summary_mismatch: c.summary_mismatch,
     }
 }
 
@@ -227,7 +229,7 @@ pub fn comparison(b: &Summary, o: &Summary, cb: &Collected, co: &Collected) -> S
     );
     row(
         &mut s,
-        "cutoff (sweep summary)",
+        "cutoff (outcome on the booking row)",
         b.cutoff.to_string(),
         o.cutoff.to_string(),
     );
@@ -251,9 +253,21 @@ pub fn comparison(b: &Summary, o: &Summary, cb: &Collected, co: &Collected) -> S
     );
     row(
         &mut s,
-        "no summary event in the db (old job wrote none)",
-        b.summaries_missing.to_string(),
-        o.summaries_missing.to_string(),
+        "gave-up messages / also told confirmed (must be 0)",
+        format!("{} / {}", cb.gave_up_messages, cb.told_both),
+        format!("{} / {}", co.gave_up_messages, co.told_both),
+    );
+    row(
+        &mut s,
+        "no outcome on the booking row (old job set none)",
+        b.outcome_missing.to_string(),
+        o.outcome_missing.to_string(),
+    );
+    row(
+        &mut s,
+        "summary events != booking row outcome (must be 0)",
+        b.summary_mismatch.to_string(),
+        o.summary_mismatch.to_string(),
     );
     row(
         &mut s,
@@ -305,7 +319,7 @@ pub fn comparison(b: &Summary, o: &Summary, cb: &Collected, co: &Collected) -> S
     let late: Vec<f64> = co.cutoff_late.iter().map(|&x| x as f64).collect();
     row(
         &mut s,
-        "  cutoff summary late vs cutoff: p50 / max",
+        "  cutoff outcome late vs cutoff: p50 / max",
         "-".into(),
         format!(
             "{:.0} s / {:.0} s",

@@ -32,6 +32,13 @@ const BASELINE_RETRIES: [Sec; 3] = [5, 15, 45];
 /// restaurants.buffer_after_minutes (left at its default of 5)
 const BUFFER: Sec = 300;
 
+/// Baseline only: no row ever enters `autoassign.retry_queue` (see `run`).
+const BASELINE_NO_QUEUE: &str = "
+CREATE OR REPLACE FUNCTION public.pgaa_sim_no_retry_queue() RETURNS trigger
+LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+CREATE TRIGGER pgaa_sim_no_retry_queue BEFORE INSERT ON autoassign.retry_queue
+    FOR EACH ROW EXECUTE FUNCTION public.pgaa_sim_no_retry_queue();";
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Outcome {
     Confirmed,
@@ -51,10 +58,22 @@ pub struct Collected {
     /// bookings with status confirmed at the end of the day, and their covers
     pub confirmed_final: u64,
     pub covers_final: i64,
-    /// bookings that were confirmed at some point (summary outcome confirmed)
+    /// bookings that were confirmed at some point (outcome confirmed on the booking row)
     pub confirmed_ever: u64,
     pub duplicate_outbox: i64,
-    pub summaries_missing: i64,
+    /// bookings with an auto_assign_gave_up message, and of those how many also got a
+    /// booking_confirmed message (must be 0)
+    pub gave_up_messages: i64,
+    pub told_both: i64,
+    /// bookings whose row holds no auto-assign outcome at the end of the day
+    pub outcome_missing: i64,
+    /// bookings whose `auto_assign.summary` events disagree with the row's outcome
+    /// (not exactly one summary with that outcome, or a summary without an outcome)
+    pub summary_mismatch: i64,
+    /// retry_queue rows left at the end of the day, and bookings the database settled
+    /// as gave_up/cutoff (both must be 0 for the baseline, which has no queue)
+    pub queue_rows_end: i64,
+    pub db_gave_up_or_cutoff: i64,
     /// inline failure reasons
     pub inline_failures: Vec<(String, i64)>,
     pub sweeps: u64,
@@ -70,7 +89,7 @@ pub struct Collected {
     pub timer_confirms: u64,
     /// gave_up summaries written right after a failed attempt on a woken row
     pub gave_up_on_wake: u64,
-    /// cutoff summaries: seconds between the cutoff moment and the summary
+    /// cutoff outcomes: seconds between the cutoff moment and the settling
     pub cutoff_late: Vec<Sec>,
     /// queue rows newly woken by cancels / by shortened stays, and of the latter how
     /// many overlap only the part of the stay that is still occupied (not the freed tail)
@@ -97,7 +116,8 @@ struct Db {
     cancel: Statement,
     shorten: Statement,
     sweep: Statement,
-    summaries: Statement,
+    settled: Statement,
+    settled_of: Statement,
     candidates: Statement,
     job_attempts: Statement,
     woken: Statement,
@@ -152,17 +172,23 @@ pub fn run(
              SET autoassign.telemetry = 'on';",
         )
         .context("cannot (re)create the extension")?;
-    // The sweep's retry jitter uses random(): seed it so runs replay exactly.
+    // 0.1.0 drew the retry jitter from random(), so this made runs replay exactly. Since
+    // 0.2.0 the jitter (and telemetry sampling) comes from a per-backend generator seeded
+    // from the pid and the wall clock, which SQL cannot seed: runs of ours vary a little
+    // (the baseline, which never reaches the retry decision, still replays exactly).
     let pg_seed = (seed % 2000) as f64 / 1000.0 - 1.0;
     client.execute("SELECT setseed($1)", &[&pg_seed])?;
     if policy == Policy::Baseline {
         // The old job kept no queue in the database and wrote no summaries: switch off
-        // what a failed confirm does there (schedule a sweep attempt or settle it).
+        // what a failed confirm does there (since 0.2.0 in Rust, queue::note_failure:
+        // queue a sweep attempt, or settle the booking at once as gave_up/cutoff). Every
+        // failure starts with an insert into retry_queue and reads that row back; with
+        // the insert skipped there is no row, so the failure is neither queued nor
+        // settled, whatever its class (a hard reason settles whatever retry_policy
+        // says, so the policy rows cannot do this). The trigger goes with the table
+        // when the next run drops the extension; the sweep never runs for the baseline.
         client
-            .batch_execute(
-                "CREATE OR REPLACE FUNCTION autoassign.retry_after_failure(p_booking uuid, p_reason text, p_class text, p_source text DEFAULT 'job')
-                 RETURNS text LANGUAGE sql AS 'SELECT NULL::text'",
-            )
+            .batch_execute(BASELINE_NO_QUEUE)
             .context("cannot switch off the retry queue for the baseline")?;
     }
     if let (Policy::Ours, Some(sql)) = (policy, ours_setup) {
@@ -188,9 +214,18 @@ pub fn run(
     let sweep = client.prepare(
         "SELECT processed FROM autoassign.autoassign_sweep(200, 2000, now => $1::text::timestamptz)",
     )?;
-    let summaries = client.prepare(
-        "SELECT id, booking_id::text, reason FROM autoassign.events
-          WHERE event_type = 'auto_assign.summary' AND id > $1 ORDER BY id",
+    // Outcomes settled since the last look, read from the booking row (0.2.0): the
+    // outcome is set once per round, at the session's simulated clock, on the row a
+    // confirm or cancel updates, or on any row by the sweep. Without a sweep in the
+    // second only the bookings the simulator touched are read (the scan is not free).
+    let settled = client.prepare(
+        "SELECT id::text, auto_assign_outcome FROM autoassign.bookings
+          WHERE auto_assign_settled_at > (SELECT $1::text::timestamptz) ORDER BY id",
+    )?;
+    let settled_of = client.prepare(
+        "SELECT id::text, auto_assign_outcome FROM autoassign.bookings
+          WHERE id = ANY ($2::text[]::uuid[])
+            AND auto_assign_settled_at > (SELECT $1::text::timestamptz) ORDER BY id",
     )?;
     // what the sweep is about to take (diagnostics only: read before each sweep)
     let candidates = client.prepare(
@@ -210,7 +245,8 @@ pub fn run(
         cancel,
         shorten,
         sweep,
-        summaries,
+        settled,
+        settled_of,
         candidates,
         job_attempts,
         woken,
@@ -247,7 +283,8 @@ pub fn run(
         }
     }
 
-    let mut last_summary: i64 = 0;
+    // simulated second of the last look at settled outcomes
+    let mut settled_after: Sec = 0;
     let mut first_failure: Vec<Option<Sec>> = vec![None; n];
     let mut cancelled = vec![false; n];
     let mut last_event: i64 = 0;
@@ -267,11 +304,18 @@ pub fn run(
             );
         }
         db.at(now)?;
+        // bookings confirmed or cancelled in this second; None after a sweep (any row)
+        let mut touched: Option<Vec<&str>> = Some(Vec::new());
         while let Some(Reverse((t, kind, i, k))) = queue.peek().copied() {
             if t != now {
                 break;
             }
             queue.pop();
+            match (kind, touched.as_mut()) {
+                (Kind::Sweep, _) => touched = None,
+                (Kind::Shorten, _) | (_, None) => {}
+                (_, Some(ids)) => ids.push(&day.bookings[i].id),
+            }
             match kind {
                 Kind::Arrive => {
                     let b = &day.bookings[i];
@@ -371,11 +415,17 @@ pub fn run(
             }
         }
         // Outcomes the database reached at this second (confirm, cancel, sweep).
-        for row in db.client.query(&db.summaries, &[&last_summary])? {
-            last_summary = row.get(0);
-            let booking: Option<String> = row.get(1);
-            let reason: Option<String> = row.get(2);
-            let Some(&i) = booking.as_deref().and_then(|b| index.get(b)) else {
+        let since = ts(settled_after);
+        let rows = match &touched {
+            None => db.client.query(&db.settled, &[&since])?,
+            Some(ids) if ids.is_empty() => Vec::new(),
+            Some(ids) => db.client.query(&db.settled_of, &[&since, ids])?,
+        };
+        settled_after = now;
+        for row in rows {
+            let booking: String = row.get(0);
+            let reason: Option<String> = row.get(1);
+            let Some(&i) = index.get(booking.as_str()) else {
                 continue;
             };
             let outcome = match reason.as_deref() {
@@ -383,7 +433,7 @@ pub fn run(
                 Some("gave_up") => Outcome::GaveUp,
                 Some("cutoff") => Outcome::Cutoff,
                 Some("cancelled") => Outcome::Cancelled,
-                other => bail!("unexpected summary reason {other:?}"),
+                other => bail!("unexpected auto_assign_outcome {other:?}"),
             };
             if outcome == Outcome::Confirmed {
                 out.confirmed_ever += 1;
@@ -399,12 +449,32 @@ pub fn run(
             }
         }
     }
+    // every outcome the database settled must have been seen above
+    for row in db.client.query(&db.settled, &[&ts(0)])? {
+        let booking: String = row.get(0);
+        if let Some(&i) = index.get(booking.as_str()) {
+            if out.outcome[i].is_none() {
+                bail!(
+                    "booking {booking}: outcome {:?} on its row was missed",
+                    row.get::<_, Option<String>>(1)
+                );
+            }
+        }
+    }
     for o in &mut out.outcome {
         if o.is_none() {
             *o = Some((Outcome::PendingAtEnd, DAY_END));
         }
     }
     collect(&mut db.client, &index, &mut out)?;
+    if policy == Policy::Baseline && (out.queue_rows_end > 0 || out.db_gave_up_or_cutoff > 0) {
+        bail!(
+            "the baseline must have no database retry queue: {} retry_queue rows, {} bookings \
+             settled gave_up/cutoff by the database",
+            out.queue_rows_end,
+            out.db_gave_up_or_cutoff
+        );
+    }
     out.wall = wall.elapsed();
     Ok(out)
 }
@@ -477,19 +547,41 @@ fn collect(client: &mut Client, index: &HashMap<&str, usize>, out: &mut Collecte
     )?;
     out.confirmed_final = row.get::<_, i64>(0) as u64;
     out.covers_final = row.get(1);
-    out.duplicate_outbox = client
+    // since 0.2.0 the outbox also carries auto_assign_gave_up (and floor-edit) messages
+    let row = client.query_one(
+        "SELECT count(*) FILTER (WHERE confirmed > 1),
+                count(*) FILTER (WHERE gave_up > 0),
+                count(*) FILTER (WHERE confirmed > 0 AND gave_up > 0)
+           FROM (SELECT booking_id,
+                        count(*) FILTER (WHERE kind = 'booking_confirmed') AS confirmed,
+                        count(*) FILTER (WHERE kind = 'auto_assign_gave_up') AS gave_up
+                   FROM autoassign.outbox GROUP BY booking_id) m",
+        &[],
+    )?;
+    out.duplicate_outbox = row.get(0);
+    out.gave_up_messages = row.get(1);
+    out.told_both = row.get(2);
+    // bookings whose story in the database never reached an outcome (booking row)
+    let row = client.query_one(
+        "SELECT count(*) FILTER (WHERE auto_assign_outcome IS NULL),
+                count(*) FILTER (WHERE auto_assign_outcome IN ('gave_up', 'cutoff')),
+                (SELECT count(*) FROM autoassign.retry_queue)
+           FROM autoassign.bookings",
+        &[],
+    )?;
+    out.outcome_missing = row.get(0);
+    out.db_gave_up_or_cutoff = row.get(1);
+    out.queue_rows_end = row.get(2);
+    // the trigger writes one summary event per settled round (telemetry is on)
+    out.summary_mismatch = client
         .query_one(
-            "SELECT count(*) FROM (SELECT booking_id FROM autoassign.outbox
-                GROUP BY booking_id HAVING count(*) > 1) d",
-            &[],
-        )?
-        .get(0);
-    // bookings whose story in the database never reached an outcome
-    out.summaries_missing = client
-        .query_one(
-            "SELECT count(*) FROM autoassign.bookings b WHERE NOT EXISTS (
-                SELECT 1 FROM autoassign.events e
-                 WHERE e.event_type = 'auto_assign.summary' AND e.booking_id = b.id)",
+            "SELECT count(*) FROM autoassign.bookings b
+               LEFT JOIN LATERAL (
+                    SELECT count(*) AS n, count(*) FILTER (WHERE e.reason = b.auto_assign_outcome) AS same
+                      FROM autoassign.events e
+                     WHERE e.event_type = 'auto_assign.summary' AND e.booking_id = b.id) s ON true
+              WHERE (b.auto_assign_outcome IS NULL AND s.n > 0)
+                 OR (b.auto_assign_outcome IS NOT NULL AND (s.n <> 1 OR s.same <> 1))",
             &[],
         )?
         .get(0);
