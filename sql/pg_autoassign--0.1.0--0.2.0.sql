@@ -387,8 +387,9 @@ END $$;
 
 -- BEFORE UPDATE: refuses illegal changes and keeps the outcome columns honest. The
 -- outcome is settled once per round: by pending -> confirmed or -> cancelled, or by the
--- sweep setting gave_up/cutoff on a pending booking. A settled outcome never changes;
--- un-assigning (confirmed -> pending) starts a new round.
+-- sweep setting gave_up/cutoff on a pending booking. A settled outcome never changes,
+-- except that a given-up booking confirmed after all is confirmed; un-assigning
+-- (confirmed -> pending) starts a new round.
 CREATE FUNCTION bookings_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -412,6 +413,11 @@ BEGIN
     IF NEW.status = 'pending' AND OLD.status <> 'pending' THEN
         NEW.auto_assign_outcome := NULL;        -- un-assigned: a new round
         NEW.auto_assign_settled_at := NULL;
+    ELSIF OLD.status = 'pending' AND NEW.status = 'confirmed' THEN
+        -- confirmed settles the round; a booking auto-assign had given up on (or cut
+        -- off) that a host or caller confirms after all is confirmed, not gave_up
+        NEW.auto_assign_outcome := 'confirmed';
+        NEW.auto_assign_settled_at := autoassign.clock_now();
     ELSIF OLD.auto_assign_outcome IS NOT NULL THEN
         NEW.auto_assign_outcome := OLD.auto_assign_outcome;
         NEW.auto_assign_settled_at := OLD.auto_assign_settled_at;
@@ -423,8 +429,8 @@ BEGIN
                 USING ERRCODE = '23514',
                       HINT = 'Only gave_up or cutoff are set directly, on pending bookings; confirmed and cancelled follow from the status.';
         END IF;
-        IF OLD.status = 'pending' AND NEW.status IN ('confirmed', 'cancelled') THEN
-            NEW.auto_assign_outcome := NEW.status;
+        IF OLD.status = 'pending' AND NEW.status = 'cancelled' THEN
+            NEW.auto_assign_outcome := 'cancelled';
         END IF;
         IF NEW.auto_assign_outcome IS NOT NULL THEN
             NEW.auto_assign_settled_at := autoassign.clock_now();
@@ -511,7 +517,8 @@ BEGIN
                                    'party_size', NEW.party_size, 'start_at', NEW.start_at, 'end_at', NEW.end_at));
     END IF;
 
-    IF OLD.auto_assign_outcome IS NULL AND NEW.auto_assign_outcome IS NOT NULL THEN
+    IF NEW.auto_assign_outcome IS DISTINCT FROM OLD.auto_assign_outcome
+       AND NEW.auto_assign_outcome IS NOT NULL THEN
         -- the guarded update above settled it: this runs once per round
         INSERT INTO autoassign.events
             (event_type, restaurant_id, booking_id, source, success, reason, duration_us, attempt, payload)

@@ -65,6 +65,18 @@ SELECT count(*) AS queue_rows_left FROM autoassign.retry_queue;
 
 RESET autoassign.simulated_now;
 
+-- b4 (party 9) was given up on; a 10-top is added and a host confirms it after all: the
+-- booking is confirmed (a new outcome, a new summary), and the guest, told of the give-up,
+-- now gets the confirmation too
+INSERT INTO autoassign.tables (id, restaurant_id, zone_id, name, capacity)
+VALUES ('5eee0000-0000-0000-0000-0000000000c2', '5eee0000-0000-0000-0000-000000000001',
+        '5eee0000-0000-0000-0000-0000000000a1', 'T10', 10);
+SELECT ok, reason FROM autoassign.autoassign_confirm('5eee0000-0000-0000-0000-0000000000b4', source => 'manual');
+SELECT status, auto_assign_outcome FROM autoassign.bookings WHERE id = '5eee0000-0000-0000-0000-0000000000b4';
+SELECT kind FROM autoassign.outbox WHERE booking_id = '5eee0000-0000-0000-0000-0000000000b4' ORDER BY id;
+SELECT source, reason FROM autoassign.events
+ WHERE booking_id = '5eee0000-0000-0000-0000-0000000000b4' AND event_type = 'auto_assign.summary' ORDER BY id;
+
 -- pg_cron lives in another database (cron.database_name): the hint gives the exact
 -- statement to run there
 \set SHOW_CONTEXT never

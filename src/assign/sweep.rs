@@ -6,7 +6,7 @@
 
 use super::confirm;
 use crate::error::{AutoassignError, Result};
-use crate::postgres::{events, micros_ts, queue, stmt, ts_micros, writes};
+use crate::postgres::{micros_ts, queue, stmt, ts_micros, writes};
 use crate::strategy::Strategy;
 use autoassign_planner::retry::{self, Queued, RetryClass, SweepAction};
 use pgrx::datum::TimestampWithTimeZone;
@@ -39,6 +39,8 @@ struct Due {
     party: i32,
     last_max_tables: Option<u8>,
     stay: (i64, i64),
+    /// random() for the backoff jitter: setseed() makes a replay exact
+    unit_random: f64,
 }
 
 const DUE: &str = "
@@ -49,7 +51,8 @@ SELECT b.id, q.last_reason, q.last_class,
        b.start_at - make_interval(mins => r.cutoff_minutes),
        coalesce(q.next_attempt_at, autoassign.clock_now()),
        b.party_size, (b.auto_assign_last_result->'strategy'->>'max_tables')::int,
-       b.start_at, autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes)
+       b.start_at, autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes),
+       random()
   FROM autoassign.bookings b
   JOIN autoassign.restaurants r ON r.id = b.restaurant_id
   LEFT JOIN autoassign.retry_queue q ON q.restaurant_id = b.restaurant_id AND q.booking_id = b.id
@@ -86,7 +89,7 @@ fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Option<Due>> {
                   WHERE b.restaurant_id = $1 AND b.id <> ALL ($2)
                     AND b.status = 'pending' AND b.auto_assign_outcome IS NULL
                     AND b.auto_assign_last_result IS NULL
-                    AND (b.created_at <= now() - interval '30 seconds'
+                    AND (b.created_at <= autoassign.clock_now() - interval '30 seconds'
                          OR b.start_at - make_interval(mins => r.cutoff_minutes) <= autoassign.clock_now())
                     AND NOT EXISTS (SELECT 1 FROM autoassign.retry_queue q
                                      WHERE q.restaurant_id = b.restaurant_id AND q.booking_id = b.id)
@@ -117,6 +120,7 @@ fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Option<Due>> {
             party: row.get::<i32>(9)?.unwrap_or(1),
             last_max_tables: row.get::<i32>(10)?.map(|n| n.clamp(1, 6) as u8),
             stay: (ts(11)?, ts(12)?),
+            unit_random: row.get::<f64>(13)?.unwrap_or(0.5),
         })))
     })
     .map(|found: Option<Option<Due>>| found.flatten())
@@ -209,7 +213,7 @@ pub fn sweep(
                 last_max_tables: due.last_max_tables,
                 remaining_budget_ms: budget,
             };
-            match retry::sweep_action(&policies, &queued, events::next_unit()) {
+            match retry::sweep_action(&policies, &queued, due.unit_random) {
                 SweepAction::OutOfBudget => break 'tenants,
                 SweepAction::Wait => continue,
                 SweepAction::Settle { outcome } => {

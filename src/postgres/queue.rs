@@ -83,7 +83,7 @@ pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Opti
             "SELECT q.last_class, q.wake,
                     CASE $3 WHEN 'hard' THEN q.attempts_hard WHEN 'transient' THEN q.attempts_transient
                             ELSE q.attempts_capacity END,
-                    autoassign.clock_now()
+                    autoassign.clock_now(), random()
                FROM autoassign.retry_queue q
               WHERE q.restaurant_id = $1 AND q.booking_id = $2
                 FOR UPDATE SKIP LOCKED",
@@ -105,9 +105,11 @@ pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Opti
             row.get::<bool>(2)?.unwrap_or(false),
             row.get::<i32>(3)?.unwrap_or(0).max(0) as u32,
             row.get::<TimestampWithTimeZone>(4)?.map_or(0, ts_micros),
+            row.get::<f64>(5)?.unwrap_or(0.5),
         )))
     })?;
-    let Some((last_class, woken, attempts_before, now_us)) = state else {
+    // jitter from random(), so setseed() makes a replay exact (the simulator relies on it)
+    let Some((last_class, woken, attempts_before, now_us, unit_random)) = state else {
         return Ok(None); // a sweep holds the row and will record this itself
     };
     let was_waiting = last_class.as_deref() == Some("capacity");
@@ -127,7 +129,7 @@ pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Opti
         waiting_others,
         seated,
     };
-    match retry::after_failure(&policies, &failure, super::events::next_unit()) {
+    match retry::after_failure(&policies, &failure, unit_random) {
         AfterFailure::Retry {
             class,
             attempts,
