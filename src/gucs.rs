@@ -17,6 +17,7 @@ pub static TELEMETRY: GucSetting<TelemetryMode> =
 pub static TELEMETRY_SAMPLE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.1);
 pub static LOOKAHEAD_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(180);
 pub static CONFIRM_MAX_CONFLICTS: GucSetting<i32> = GucSetting::<i32>::new(3);
+pub static FLOOR_CACHE_SIZE: GucSetting<i32> = GucSetting::<i32>::new(256);
 pub static SIMULATED_NOW: GucSetting<Option<std::ffi::CString>> =
     GucSetting::<Option<std::ffi::CString>>::new(None);
 pub static CALLER: GucSetting<Option<std::ffi::CString>> =
@@ -44,11 +45,24 @@ pub fn init() {
     );
     GucRegistry::define_int_guc(
         c"autoassign.lookahead_minutes",
-        c"How far ahead the planner looks at pending bookings to protect scarce tables.",
-        c"0 disables the lookahead.",
+        c"How far back from a request's start the planner looks for pending bookings whose stays overlap it.",
+        c"The lookahead protects the pending bookings (nearest 32) whose stays overlap the request; \
+          it reads back no further than the restaurant's longest stay or this many minutes. \
+          0 disables the lookahead.",
         &LOOKAHEAD_MINUTES,
         0,
         24 * 60,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"autoassign.floor_cache_size",
+        c"How many restaurants' floors each backend keeps cached (least recently used evicted).",
+        c"A cached floor saves three queries and the adjacency build per planner call; a \
+          pooled backend serving many restaurants wants this at least its hot restaurant count.",
+        &FLOOR_CACHE_SIZE,
+        1,
+        1_000_000,
         GucContext::Userset,
         GucFlags::default(),
     );

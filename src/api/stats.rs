@@ -59,3 +59,20 @@ fn autoassign_stats_reset() -> bool {
     stats::reset();
     stats::enabled()
 }
+
+/// This backend's floor cache (per backend, not shared): floors cached, capacity
+/// (`autoassign.floor_cache_size`), and hits and misses since the backend started. A
+/// hit rate well below 1 on a pooled connection means the setting is smaller than the
+/// number of restaurants it serves.
+#[pg_extern(volatile)]
+fn autoassign_floor_cache_stats() -> TableIterator<
+    'static,
+    (
+        name!(floors, i64),
+        name!(capacity, i64),
+        name!(hits, i64),
+        name!(misses, i64),
+    ),
+> {
+    TableIterator::once(crate::postgres::floor_cache::stats())
+}

@@ -123,7 +123,7 @@ pub fn plan_booking(
     let knobs = knobs(strategy, &floor)?;
     let lookahead_us = i64::from(gucs::LOOKAHEAD_MINUTES.get()) * 60_000_000;
     let pending = if strategy.lookahead && lookahead_us > 0 {
-        busy::pending(&floor, ctx, lookahead_us)?
+        busy::pending(&floor, ctx, lookahead_us.min(ctx.longest_stay_us))?
     } else {
         Vec::new()
     };

@@ -24,6 +24,9 @@ pub struct BookingCtx {
     pub buffer_us: i64,
     /// start - cutoff_minutes, microseconds: auto-assign stops here.
     pub cutoff_at_us: i64,
+    /// The longest stay (with turnover) any booking of the restaurant can have, in
+    /// microseconds: max(longest_stay_minutes, default_duration_minutes) + buffer.
+    pub longest_stay_us: i64,
 }
 
 const SELECT: &str = "
@@ -34,7 +37,8 @@ SELECT b.restaurant_id, b.party_size, b.status, b.zone_id,
        b.start_at - make_interval(mins => r.cutoff_minutes) <= autoassign.clock_now(),
        b.auto_assign_last_result,
        r.default_duration_minutes, r.buffer_after_minutes,
-       b.start_at - make_interval(mins => r.cutoff_minutes)
+       b.start_at - make_interval(mins => r.cutoff_minutes),
+       greatest(r.longest_stay_minutes, r.default_duration_minutes) + r.buffer_after_minutes
   FROM autoassign.bookings b
   JOIN autoassign.restaurants r ON r.id = b.restaurant_id
  WHERE b.id = $1";
@@ -60,6 +64,7 @@ fn from_row(booking_id: Uuid, row: &pgrx::spi::SpiHeapTupleData<'_>) -> Result<B
         cutoff_at_us: row
             .get::<TimestampWithTimeZone>(12)?
             .map_or(0, super::ts_micros),
+        longest_stay_us: i64::from(row.get::<i32>(13)?.unwrap_or(0)) * 60_000_000,
     })
 }
 

@@ -6,29 +6,44 @@ use super::floor_cache::CachedFloor;
 use super::{micros_ts, ts_micros};
 use crate::error::Result;
 use autoassign_planner::{Busy, Pending};
-use pgrx::datum::TimestampWithTimeZone;
+use pgrx::datum::{Interval, TimestampWithTimeZone};
 use pgrx::prelude::*;
 use pgrx::Uuid;
 
-/// Pending bookings of the restaurant whose stay overlaps [start_us, end_us), starting
-/// at most `horizon_us` before it, earliest first (the planner caps how many it uses).
-/// Stay ends are computed here from the restaurant's defaults in `ctx`, which keeps the
-/// query a plain index scan (no join, no per-row SQL function).
-pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, horizon_us: i64) -> Result<Vec<Pending>> {
-    let query = "SELECT b.party_size, b.start_at, b.end_at, b.zone_id
-           FROM autoassign.bookings b
-          WHERE b.restaurant_id = $1 AND b.status = 'pending' AND b.id <> $2
-            AND b.start_at < $4 AND b.start_at >= $3
-            -- settled (given up, cut off) bookings no longer need protecting; the
-            -- condition is the partial index's own, so this stays one index scan
-            AND b.auto_assign_outcome IS NULL
-          ORDER BY b.start_at, b.id
-          LIMIT 64";
+/// How many pending bookings the lookahead is fed at most (the planner examines the
+/// nearest 32 of them).
+pub const PENDING_CAP: usize = 64;
+
+/// Pending (not settled) bookings of the restaurant whose stay overlaps the request's
+/// [start_us, end_us), nearest to its start first, at most [`PENDING_CAP`]. Two index
+/// scans of `bookings_pending` (restaurant_id, start_at, id), each stopping at the cap:
+/// forward from the request's start for stays that begin during it, backward from it
+/// for stays that began earlier (no earlier than start - `lookback_us`, the restaurant's
+/// longest stay or `autoassign.lookahead_minutes`, whichever is shorter) and still run. Stay ends come from the restaurant's defaults in `ctx`, so neither
+/// scan joins or calls a function per row.
+pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, lookback_us: i64) -> Result<Vec<Pending>> {
+    let query = "(SELECT b.party_size, b.start_at, b.end_at, b.zone_id
+            FROM autoassign.bookings b
+           WHERE b.restaurant_id = $1 AND b.status = 'pending' AND b.auto_assign_outcome IS NULL
+             AND b.start_at >= $3 AND b.start_at < $4 AND b.id <> $2
+           ORDER BY b.start_at, b.id
+           LIMIT 64)
+         UNION ALL
+         (SELECT b.party_size, b.start_at, b.end_at, b.zone_id
+            FROM autoassign.bookings b
+           WHERE b.restaurant_id = $1 AND b.status = 'pending' AND b.auto_assign_outcome IS NULL
+             AND b.start_at >= $5 AND b.start_at < $3 AND b.id <> $2
+             AND coalesce(b.end_at + $7, b.start_at + $6) > $3
+           ORDER BY b.start_at DESC, b.id DESC
+           LIMIT 64)";
     let args = [
         ctx.restaurant_id.into(),
         ctx.booking_id.into(),
-        micros_ts(ctx.start_us - horizon_us).into(),
+        micros_ts(ctx.start_us).into(),
         micros_ts(ctx.end_us).into(),
+        micros_ts(ctx.start_us - lookback_us).into(),
+        Interval::from_micros(ctx.default_duration_us + ctx.buffer_us).into(),
+        Interval::from_micros(ctx.buffer_us).into(),
     ];
     Spi::connect(|client| {
         let mut out = Vec::new();
@@ -43,9 +58,6 @@ pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, horizon_us: i64) -> Result
                 .get::<TimestampWithTimeZone>(3)?
                 .map_or(start + ctx.default_duration_us, ts_micros)
                 + ctx.buffer_us;
-            if end <= ctx.start_us {
-                continue; // left before this stay begins
-            }
             let zone = row.get::<Uuid>(4)?.and_then(|z| floor.zone_index(z));
             out.push(Pending {
                 party,
@@ -54,6 +66,8 @@ pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, horizon_us: i64) -> Result
                 requested_zone: zone,
             });
         }
+        out.sort_by_key(|p| ((p.start - ctx.start_us).abs(), p.start));
+        out.truncate(PENDING_CAP);
         Ok(out)
     })
 }

@@ -6,14 +6,13 @@
 
 use crate::error::{AutoassignError, Result};
 use autoassign_planner::{Floor, TableSpec};
+use lru::LruCache;
 use pgrx::prelude::*;
 use pgrx::Uuid;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::rc::Rc;
-
-/// Bounded so a backend serving thousands of tenants does not grow without limit.
-const MAX_CACHED_FLOORS: usize = 256;
 
 pub struct CachedFloor {
     pub version: i64,
@@ -39,7 +38,29 @@ impl CachedFloor {
 }
 
 thread_local! {
-    static CACHE: RefCell<HashMap<Uuid, Rc<CachedFloor>>> = RefCell::new(HashMap::new());
+    /// Least recently used floors of this backend, at most `autoassign.floor_cache_size`.
+    /// A pooled backend serves many restaurants: evicting the coldest floor keeps the hot
+    /// ones (a cold floor costs milliseconds to load, a hit a hash lookup).
+    static CACHE: RefCell<LruCache<Uuid, Rc<CachedFloor>>> =
+        RefCell::new(LruCache::new(cache_size()));
+    /// Hits and misses of this backend, for autoassign_floor_cache_stats().
+    static COUNTS: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
+}
+
+fn cache_size() -> NonZeroUsize {
+    let n = usize::try_from(crate::gucs::FLOOR_CACHE_SIZE.get()).unwrap_or(1);
+    NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
+}
+
+/// This backend's floor cache: (floors cached, capacity, hits, misses).
+pub fn stats() -> (i64, i64, i64, i64) {
+    let (len, cap) = CACHE.with(|c| {
+        let c = c.borrow();
+        (c.len(), c.cap().get())
+    });
+    let (hits, misses) = COUNTS.with(|n| *n.borrow());
+    let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    (i(len as u64), i(cap as u64), i(hits), i(misses))
 }
 
 /// The floor of `restaurant` at `version`, and whether it came from the cache.
@@ -47,23 +68,20 @@ thread_local! {
 pub fn floor_for(restaurant: Uuid, version: i64, bypass: bool) -> Result<(Rc<CachedFloor>, bool)> {
     if !bypass {
         let hit = CACHE.with(|c| {
-            c.borrow()
-                .get(&restaurant)
-                .filter(|f| f.version == version)
-                .cloned()
+            let mut c = c.borrow_mut();
+            if c.cap() != cache_size() {
+                c.resize(cache_size());
+            }
+            c.get(&restaurant).filter(|f| f.version == version).cloned()
         });
         if let Some(hit) = hit {
+            COUNTS.with(|n| n.borrow_mut().0 += 1);
             return Ok((hit, true));
         }
     }
+    COUNTS.with(|n| n.borrow_mut().1 += 1);
     let loaded = Rc::new(load(restaurant, version)?);
-    CACHE.with(|c| {
-        let mut cache = c.borrow_mut();
-        if cache.len() >= MAX_CACHED_FLOORS {
-            cache.clear();
-        }
-        cache.insert(restaurant, Rc::clone(&loaded));
-    });
+    CACHE.with(|c| c.borrow_mut().put(restaurant, Rc::clone(&loaded)));
     Ok((loaded, false))
 }
 
@@ -97,7 +115,8 @@ fn load(restaurant: Uuid, version: i64) -> Result<CachedFloor> {
         for row in client.select(
             "SELECT t.id, t.zone_id, t.name, t.capacity, t.min_party,
                     coalesce(t.max_party, t.capacity), t.active, t.combinable, t.priority
-               FROM autoassign.tables t JOIN autoassign.zones z ON z.id = t.zone_id
+               FROM autoassign.tables t
+               JOIN autoassign.zones z ON z.restaurant_id = t.restaurant_id AND z.id = t.zone_id
               WHERE t.restaurant_id = $1
               ORDER BY z.name, z.id, t.name, t.id",
             None,
@@ -130,8 +149,8 @@ fn load(restaurant: Uuid, version: i64) -> Result<CachedFloor> {
         for row in client.select(
             "SELECT a.table_a, a.table_b
                FROM autoassign.table_adjacency a
-               JOIN autoassign.tables ta ON ta.id = a.table_a
-               JOIN autoassign.tables tb ON tb.id = a.table_b
+               JOIN autoassign.tables ta ON ta.restaurant_id = a.restaurant_id AND ta.id = a.table_a
+               JOIN autoassign.tables tb ON tb.restaurant_id = a.restaurant_id AND tb.id = a.table_b
               WHERE a.restaurant_id = $1 AND ta.zone_id = tb.zone_id",
             None,
             &args,

@@ -36,7 +36,7 @@
 //! **Lookahead** (only when `pending` is non-empty and the lookahead weight and
 //! cap are non-zero): the best `max(8, 1 + max_alternates)` candidates by score
 //! without lookahead are re-scored. For each pending booking overlapping the
-//! request window (earliest 32): if it can be seated now but not once the
+//! request window (the 32 starting nearest the request's start): if it can be seated now but not once the
 //! candidate's tables are also busy, +100; else if the candidate takes its best
 //! single table and no single table is left for it, +10. Pending bookings use the
 //! request's `max_tables`, `require_adjacency` and `max_overage`, no avoid list and

@@ -1,6 +1,6 @@
 //! Lookahead: how much a candidate plan hurts the pending bookings that overlap it.
 //!
-//! For each overlapping pending booking (earliest 32) that can be seated now:
+//! For each overlapping pending booking (the 32 starting nearest the request's start) that can be seated now:
 //! +100 if the candidate's tables leave it with no valid plan at all, +10 if they
 //! take its best single table and no other single table is left (it would need a
 //! multi-table plan). Costs are summed and capped by `lookahead_cap`.
@@ -135,7 +135,15 @@ impl Lookahead {
             .iter()
             .filter(|p| p.party > 0 && p.end > p.start && p.start < req.end && req.start < p.end)
             .collect();
-        rel.sort_by_key(|p| (p.start, p.end, p.party, p.requested_zone));
+        rel.sort_by_key(|p| {
+            (
+                (p.start - req.start).abs(),
+                p.start,
+                p.end,
+                p.party,
+                p.requested_zone,
+            )
+        });
         rel.truncate(MAX_PENDING);
         let mut groups: Vec<Group> = Vec::with_capacity(rel.len());
         let n = floor.tables().len();

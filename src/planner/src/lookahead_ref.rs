@@ -5,7 +5,7 @@
 //! test and the latency example (`testkit::lookahead_costs_reference`), never by the
 //! planner.
 //!
-//! For each overlapping pending booking (earliest 32) that can be seated now:
+//! For each overlapping pending booking (the 32 starting nearest the request's start) that can be seated now:
 //! +100 if the candidate's tables leave it with no valid plan at all, +10 if they
 //! take its best single table and no other single table is left (it would need a
 //! multi-table plan). Costs are summed and capped by `lookahead_cap`.
@@ -83,7 +83,15 @@ impl Lookahead {
             .iter()
             .filter(|p| p.party > 0 && p.end > p.start && p.start < req.end && req.start < p.end)
             .collect();
-        rel.sort_by_key(|p| (p.start, p.end, p.party, p.requested_zone));
+        rel.sort_by_key(|p| {
+            (
+                (p.start - req.start).abs(),
+                p.start,
+                p.end,
+                p.party,
+                p.requested_zone,
+            )
+        });
         rel.truncate(MAX_PENDING);
         let mut infos = Vec::with_capacity(rel.len());
         for p in rel {

@@ -254,6 +254,38 @@ fn deterministic() {
 }
 
 #[test]
+fn lookahead_examines_the_pending_bookings_nearest_the_request() {
+    // The floor and request of the test below; 40 small parties that arrived long
+    // before the request (still overlapping it) would fill the 32 places if the
+    // lookahead took the earliest, and the party of 10 starting with the request
+    // would be left out. Nearest first, it is examined and the 8-top is protected.
+    let f = floor(
+        vec![table(0, 8), table(0, 2), table(0, 4), table(0, 4)],
+        1,
+        &[(0, 1), (2, 3)],
+    );
+    let r = req(6);
+    let mut pending: Vec<Pending> = (0..40)
+        .map(|i| Pending {
+            party: 2,
+            start: i,
+            end: 1100,
+            requested_zone: None,
+        })
+        .collect();
+    pending.push(Pending {
+        party: 10,
+        start: 1000,
+        end: 2500,
+        requested_zone: None,
+    });
+    let o = plan(&f, &[], &r, &pending, &mut || {});
+    assert_eq!(o.plans[0].tables.as_slice(), &[2, 3]);
+    let eight = o.plans.iter().find(|p| p.tables.as_slice() == [0]);
+    assert!(eight.is_some_and(|p| p.score.lookahead >= 100));
+}
+
+#[test]
 fn lookahead_keeps_big_table_for_pending_big_party() {
     // 0: 8-top, 1: 2-top adjacent to it; 2,3: two adjacent 4-tops.
     let f = floor(

@@ -606,7 +606,7 @@ pub fn white_horse_evening(floor: &Floor) -> Vec<Quote> {
 /// The banquet-hall benchmark evening: the demo generator at ten times the
 /// volume (seed 42, 600 bookings), max_tables 4, confirmed in start order until
 /// there are 250 allocations (of 400 tables); the quotes of the first 30 pending
-/// bookings (the lookahead examines the earliest 32 overlapping ones).
+/// bookings (the lookahead examines the 32 overlapping ones starting nearest the request).
 pub fn banquet_evening(floor: &Floor) -> Vec<Quote> {
     let knobs = Knobs {
         max_tables: 4,
