@@ -673,6 +673,31 @@ COMMENT ON FUNCTION autoassign_retire_table(uuid, timestamptz) IS
     'Takes a table out of service from a time (clamped to now): re-plans the confirmed bookings holding it onto other tables, or un-assigns and queues them; refuses while a seated party holds it.';
 
 -------------------------------------------------------------------------------------------
+-- 8a. The lookahead's window: the longest stay per restaurant (sql/schema.sql).
+ALTER TABLE restaurants ADD COLUMN longest_stay_minutes int NOT NULL DEFAULT 0;
+UPDATE restaurants r
+   SET longest_stay_minutes = s.m
+  FROM (SELECT b.restaurant_id, max(ceil(extract(epoch FROM b.end_at - b.start_at) / 60))::int AS m
+          FROM bookings b WHERE b.end_at IS NOT NULL GROUP BY b.restaurant_id) s
+ WHERE s.restaurant_id = r.id;
+
+-- Keeps restaurants.longest_stay_minutes: written only when a stay is longer than any
+-- before, so the restaurant row is rarely touched.
+CREATE FUNCTION bookings_longest_stay() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.end_at IS NOT NULL THEN
+        UPDATE autoassign.restaurants r
+           SET longest_stay_minutes = ceil(extract(epoch FROM NEW.end_at - NEW.start_at) / 60)::int
+         WHERE r.id = NEW.restaurant_id
+           AND r.longest_stay_minutes < ceil(extract(epoch FROM NEW.end_at - NEW.start_at) / 60);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bookings_longest_stay AFTER INSERT OR UPDATE OF start_at, end_at ON bookings
+    FOR EACH ROW EXECUTE FUNCTION bookings_longest_stay();
+
+-------------------------------------------------------------------------------------------
 -- 8b. pg_dump carries every row: register the tables and sequences (sql/schema.sql).
 SELECT pg_catalog.pg_extension_config_dump('restaurants', '');
 SELECT pg_catalog.pg_extension_config_dump('zones', '');

@@ -16,7 +16,11 @@ CREATE TABLE restaurants (
     default_duration_minutes int NOT NULL DEFAULT 90 CHECK (default_duration_minutes > 0),
     cutoff_minutes int NOT NULL DEFAULT 10 CHECK (cutoff_minutes >= 0),
     floor_version bigint NOT NULL DEFAULT nextval('floor_version_seq'),
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    -- the longest stay any booking of this restaurant has had, in minutes (only grows;
+    -- bookings_longest_stay keeps it): the lookahead reads pending bookings from
+    -- start - longest stay, so a stay that began earlier and still overlaps is seen
+    longest_stay_minutes int NOT NULL DEFAULT 0
 );
 
 CREATE TABLE zones (
@@ -263,3 +267,20 @@ SELECT pg_catalog.pg_extension_config_dump('allocations_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('holds_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('outbox_id_seq', '');
+
+-- Keeps restaurants.longest_stay_minutes: written only when a stay is longer than any
+-- before, so the restaurant row is rarely touched.
+CREATE FUNCTION bookings_longest_stay() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.end_at IS NOT NULL THEN
+        UPDATE autoassign.restaurants r
+           SET longest_stay_minutes = ceil(extract(epoch FROM NEW.end_at - NEW.start_at) / 60)::int
+         WHERE r.id = NEW.restaurant_id
+           AND r.longest_stay_minutes < ceil(extract(epoch FROM NEW.end_at - NEW.start_at) / 60);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bookings_longest_stay AFTER INSERT OR UPDATE OF start_at, end_at ON bookings
+    FOR EACH ROW EXECUTE FUNCTION bookings_longest_stay();
+
