@@ -658,6 +658,17 @@ VOLATILE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'replan_booking_wrapper';
 
+-- pg_autoassign::api::stats::autoassign_floor_cache_stats
+CREATE  FUNCTION "autoassign_floor_cache_stats"() RETURNS TABLE (
+	"floors" bigint,  /* i64 */
+	"capacity" bigint,  /* i64 */
+	"hits" bigint,  /* i64 */
+	"misses" bigint  /* i64 */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_floor_cache_stats_wrapper';
+
 -------------------------------------------------------------------------------------------
 -- 8. SQL-level API on top of them (sql/api.sql).
 
