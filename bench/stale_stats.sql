@@ -1,6 +1,7 @@
--- Stale statistics (issue #9, item 7): a 120-table floor whose statistics were gathered
--- before 2,000 pending bookings of one evening arrived. Quote server-side time per call
--- (clock_timestamp around each call, in the server), p50 and p99, stale then fresh.
+-- Stale statistics (issue #9, item 7) and every plan state (issue #11): a 120-table floor
+-- whose statistics were gathered before 2,000 pending bookings of one evening arrived.
+-- Quote server-side time per call (clock_timestamp around each call, in the server,
+-- telemetry off), p50 and p99 in each state.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 DELETE FROM autoassign.restaurants WHERE name = 'Stale Stats Hall';
@@ -53,13 +54,30 @@ END $$;
 SET autoassign.telemetry = off;
 -- warm-up (floor cache, prepared statements, catalog caches): statistics stay as they are
 SELECT quotes AS warm_up_quotes FROM pg_temp.quote_times(50);
-CREATE TEMP TABLE stale_result AS SELECT 'stale statistics'::text AS state, * FROM pg_temp.quote_times(500);
+CREATE TEMP TABLE stale_result (state text, p50_us int, p99_us int, quotes int);
+-- every plan state (issue 9 item 7, issue 11 item 1): stale statistics, then the same
+-- forced generic and custom, after a VACUUM (which discards cached plans), then fresh
+INSERT INTO stale_result SELECT 'stale statistics', * FROM pg_temp.quote_times(500);
+SET plan_cache_mode = force_generic_plan;
+INSERT INTO stale_result SELECT 'stale, force_generic_plan', * FROM pg_temp.quote_times(500);
+SET plan_cache_mode = force_custom_plan;
+INSERT INTO stale_result SELECT 'stale, force_custom_plan', * FROM pg_temp.quote_times(500);
+RESET plan_cache_mode;
+VACUUM autoassign.bookings;
+INSERT INTO stale_result SELECT 'after VACUUM bookings', * FROM pg_temp.quote_times(500);
 ANALYZE autoassign.bookings;
 ANALYZE autoassign.allocations;
 ALTER TABLE autoassign.bookings RESET (autovacuum_enabled);
 ALTER TABLE autoassign.allocations RESET (autovacuum_enabled);
 INSERT INTO stale_result SELECT 'fresh statistics', * FROM pg_temp.quote_times(500);
-SELECT * FROM stale_result;
+SET plan_cache_mode = force_generic_plan;
+INSERT INTO stale_result SELECT 'fresh, force_generic_plan', * FROM pg_temp.quote_times(500);
+SET plan_cache_mode = force_custom_plan;
+INSERT INTO stale_result SELECT 'fresh, force_custom_plan', * FROM pg_temp.quote_times(500);
+RESET plan_cache_mode;
+SELECT state, p50_us, p99_us, quotes,
+       CASE WHEN p50_us <= 250 AND p99_us <= 500 THEN 'met' ELSE 'missed' END AS target_p50_250_p99_500
+  FROM stale_result;
 SELECT round(s.p99_us::numeric / f.p99_us, 2) AS stale_over_fresh_p99,
        CASE WHEN s.p99_us <= 2 * f.p99_us THEN 'met' ELSE 'MISSED' END AS target_within_2x
   FROM stale_result s, stale_result f
