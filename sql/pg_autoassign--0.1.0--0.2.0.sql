@@ -685,12 +685,15 @@ COMMENT ON FUNCTION autoassign_retire_table(uuid, timestamptz) IS
 
 -------------------------------------------------------------------------------------------
 -- 8a. The lookahead's window: the longest stay per restaurant (sql/schema.sql).
-ALTER TABLE restaurants ADD COLUMN longest_stay_minutes int NOT NULL DEFAULT 0;
+-- added without a default and filled in, then given its default: a fresh install has
+-- no stored "missing value" for it, so neither does the upgraded table
+ALTER TABLE restaurants ADD COLUMN longest_stay_minutes int;
 UPDATE restaurants r
-   SET longest_stay_minutes = s.m
-  FROM (SELECT b.restaurant_id, max(ceil(extract(epoch FROM b.end_at - b.start_at) / 60))::int AS m
-          FROM bookings b WHERE b.end_at IS NOT NULL GROUP BY b.restaurant_id) s
- WHERE s.restaurant_id = r.id;
+   SET longest_stay_minutes = coalesce(
+       (SELECT max(ceil(extract(epoch FROM b.end_at - b.start_at) / 60))::int
+          FROM bookings b WHERE b.restaurant_id = r.id AND b.end_at IS NOT NULL), 0);
+ALTER TABLE restaurants ALTER COLUMN longest_stay_minutes SET DEFAULT 0,
+                        ALTER COLUMN longest_stay_minutes SET NOT NULL;
 
 -- Keeps restaurants.longest_stay_minutes: written only when a stay is longer than any
 -- before, so the restaurant row is rarely touched.

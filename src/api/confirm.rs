@@ -2,6 +2,7 @@ use super::{common_args, or_raise};
 use crate::assign;
 use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
+use std::time::Instant;
 
 /// Plans and commits the booking's tables atomically in the caller's transaction.
 // pgrx needs the row type spelled out inline, hence the long signature.
@@ -22,6 +23,7 @@ fn autoassign_confirm(
         name!(duration_us, i64),
     ),
 > {
+    let started = Instant::now();
     let (booking_id, strategy, source) = or_raise(common_args(booking_id, strategy, source, "api"));
     let r = or_raise(assign::confirm(booking_id, &strategy, &source));
     TableIterator::once((
@@ -30,6 +32,7 @@ fn autoassign_confirm(
         r.reason.map(|x| x.class().to_string()),
         if r.ok { Some(r.table_ids) } else { None },
         r.attempt,
-        r.duration_us,
+        // the whole call, its writes and events included
+        assign::micros_since(started),
     ))
 }

@@ -4,6 +4,7 @@ use crate::reason::Reason;
 use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
 use serde_json::json;
+use std::time::Instant;
 
 /// Plans a table assignment without committing it. With `hold_seconds > 0` the best
 /// plan is held for this booking: others can't take those tables until it expires.
@@ -30,12 +31,14 @@ fn autoassign_quote(
         name!(diagnostics, Option<JsonB>),
     ),
 > {
+    let started = Instant::now();
     let (booking_id, strategy, source) = or_raise(common_args(booking_id, strategy, source, "api"));
     let result = or_raise(assign::quote(
         booking_id,
         &strategy,
         &source,
         hold_seconds.unwrap_or(0),
+        started,
     ));
     let reason = result.reason;
     let row = match &result.run {
@@ -59,7 +62,7 @@ fn autoassign_quote(
                 Some(best.seats),
                 Some(best.score.total),
                 Some(JsonB(json!(alternates))),
-                result.duration_us,
+                0,
                 Some(JsonB(diagnostics)),
             )
         }
@@ -72,9 +75,13 @@ fn autoassign_quote(
             None,
             None,
             Some(JsonB(json!([]))),
-            result.duration_us,
+            0,
             run.as_ref().map(|r| JsonB(r.payload())),
         ),
     };
+    // the whole call as the server spent it: arguments, loading, planning, the event
+    // write and this result row (the event's own duration_us stops before its INSERT)
+    let mut row = row;
+    row.8 = assign::micros_since(started);
     TableIterator::once(row)
 }

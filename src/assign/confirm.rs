@@ -17,7 +17,6 @@ pub struct ConfirmResult {
     pub reason: Option<Reason>,
     pub table_ids: Vec<Uuid>,
     pub attempt: i32,
-    pub duration_us: i64,
 }
 
 pub(crate) fn next_attempt(ctx: &BookingCtx) -> i32 {
@@ -55,13 +54,12 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
             } else {
                 Reason::LockTimeout
             };
-            let duration_us = hard_stop(None, booking_id, source, reason, started, strategy)?;
+            hard_stop(None, booking_id, source, reason, started, strategy)?;
             Ok(ConfirmResult {
                 ok: false,
                 reason: Some(reason),
                 table_ids: vec![],
                 attempt: 0,
-                duration_us,
             })
         }
     }
@@ -94,7 +92,6 @@ fn confirm_in_subxact(
             reason: Some(reason),
             table_ids: vec![],
             attempt,
-            duration_us,
         });
     }
     let Some(mut ctx) = ctx else {
@@ -167,7 +164,6 @@ fn confirm_in_subxact(
                 reason: None,
                 table_ids: tables,
                 attempt,
-                duration_us,
             })
         }
         None => {
@@ -190,7 +186,6 @@ fn confirm_in_subxact(
                 reason: Some(reason),
                 table_ids: vec![],
                 attempt,
-                duration_us,
             })
         }
     }

@@ -38,6 +38,10 @@ pub struct PlanRun {
     pub busy_intervals: usize,
     pub pending_bookings: usize,
     pub duration_us: i64,
+    /// Time from the call's start to the planner's start: booking, floor, busy, pending.
+    pub load_us: i64,
+    /// The planner core's own time.
+    pub plan_us: i64,
     pub strategy: Value,
 }
 
@@ -67,6 +71,8 @@ impl PlanRun {
             obj.insert("pending_bookings".into(), json!(self.pending_bookings));
             obj.insert("free_seats".into(), json!(self.outcome.free_seats));
             obj.insert("plans".into(), json!(self.outcome.plans.len()));
+            obj.insert("load_us".into(), json!(self.load_us));
+            obj.insert("plan_us".into(), json!(self.plan_us));
         }
         payload
     }
@@ -143,13 +149,18 @@ pub fn plan_booking(
         requested_zone: ctx.zone_id.and_then(|z| floor.zone_index(z)),
         knobs,
     };
+    let load_us = micros_since(started);
+    let planner_started = Instant::now();
     let outcome = run_planner(ctx, &floor, &busy, &request, &pending, source, started);
+    let plan_us = micros_since(planner_started);
     let reason = outcome.reason.map(Reason::from);
     let run = PlanRun {
         cache_hit,
         busy_intervals: busy.len(),
         pending_bookings: pending.len(),
         duration_us: micros_since(started),
+        load_us,
+        plan_us,
         strategy: strategy.to_json(),
         reason,
         outcome,

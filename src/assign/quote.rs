@@ -1,6 +1,6 @@
 //! `autoassign_quote`: plan without committing, optionally holding the best plan.
 
-use super::{hard_stop, micros_since, plan_booking, precheck, PlanRun};
+use super::{hard_stop, plan_booking, precheck, PlanRun};
 use crate::error::{AutoassignError, Result};
 use crate::postgres::{booking, writes};
 use crate::reason::Reason;
@@ -11,17 +11,17 @@ use std::time::Instant;
 pub struct QuoteResult {
     pub run: Option<PlanRun>,
     pub reason: Option<Reason>,
-    pub duration_us: i64,
     pub held: bool,
 }
 
+/// `started` is when the SQL call began: every duration is measured from it.
 pub fn quote(
     booking_id: Uuid,
     strategy: &Strategy,
     source: &str,
     hold_seconds: i32,
+    started: Instant,
 ) -> Result<QuoteResult> {
-    let started = Instant::now();
     if hold_seconds < 0 {
         return Err(AutoassignError::InvalidArgument(format!(
             "hold_seconds = {hold_seconds} must be >= 0"
@@ -29,11 +29,10 @@ pub fn quote(
     }
     let ctx = booking::load(booking_id, hold_seconds > 0)?;
     if let Some(reason) = precheck(ctx.as_ref()) {
-        let duration_us = hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;
+        hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;
         return Ok(QuoteResult {
             run: None,
             reason: Some(reason),
-            duration_us,
             held: false,
         });
     }
@@ -54,7 +53,6 @@ pub fn quote(
     }
     Ok(QuoteResult {
         reason: run.reason,
-        duration_us: micros_since(started),
         run: Some(run),
         held,
     })
