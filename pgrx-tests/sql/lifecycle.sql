@@ -126,6 +126,15 @@ SELECT payload->>'from' AS from_status, payload->>'to' AS to_status, source, cou
  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 
 DROP VIEW lc;
-DELETE FROM autoassign.events WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
-DELETE FROM autoassign.bookings WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
+-- a restaurant goes with everything it has, a confirmed booking's allocation included
+-- (the allocations' foreign key to tables is checked at commit, after the cascade)
+INSERT INTO autoassign.bookings (id, restaurant_id, party_size, start_at)
+VALUES ('11fe0000-0000-0000-0000-0000000000b7', '11fe0000-0000-0000-0000-000000000001', 2, '2031-05-03 19:00+00');
+SELECT ok FROM autoassign.autoassign_confirm('11fe0000-0000-0000-0000-0000000000b7');
+SELECT count(*) AS allocations_left FROM autoassign.allocations
+ WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
 DELETE FROM autoassign.restaurants WHERE id = '11fe0000-0000-0000-0000-000000000001';
+SELECT count(*) AS tables_left FROM autoassign.tables
+ WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
+-- telemetry has no foreign keys: its story outlives the restaurant until pruned
+DELETE FROM autoassign.events WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
