@@ -25,7 +25,8 @@ COMMENT ON VIEW booking_transitions IS
     'The booking state machine: every legal (from_status, to_status) and its effect. Any other status change is refused with 23514.';
 
 -- The caller named in lifecycle and summary events: autoassign.caller when one of the
--- extension's functions set it for its own UPDATE, else sql (a plain UPDATE).
+-- extension's functions set it in its own UPDATE (bookings_lifecycle resets it), else
+-- sql (a plain UPDATE).
 CREATE FUNCTION lifecycle_source() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(nullif(current_setting('autoassign.caller', true), ''), 'sql')
@@ -177,7 +178,10 @@ BEGIN
          WHERE q.restaurant_id = NEW.restaurant_id AND q.booking_id = NEW.id;
     END IF;
 
-    IF change IS NOT NULL OR NEW.status IS DISTINCT FROM OLD.status THEN
+    -- what happened, unless the summary below already tells it (a settling change)
+    IF (change IS NOT NULL OR NEW.status IS DISTINCT FROM OLD.status)
+       AND (NEW.auto_assign_outcome IS NOT DISTINCT FROM OLD.auto_assign_outcome
+            OR NEW.auto_assign_outcome IS NULL) THEN
         INSERT INTO autoassign.events (event_type, restaurant_id, booking_id, source, success, reason, payload)
         VALUES ('booking.lifecycle', NEW.restaurant_id, NEW.id, src, true, coalesce(change, 'status'),
                 jsonb_build_object('from', OLD.status, 'to', NEW.status, 'tables_freed', freed,
@@ -208,6 +212,10 @@ BEGIN
             ON CONFLICT (restaurant_id, booking_id, kind)
                 WHERE kind IN ('booking_confirmed', 'auto_assign_gave_up') DO NOTHING;
         END IF;
+    END IF;
+    IF src <> 'sql' THEN
+        -- set by the function that made this change, for this change only
+        PERFORM set_config('autoassign.caller', '', true);
     END IF;
     RETURN NULL;
 END $$;

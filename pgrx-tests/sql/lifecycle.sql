@@ -119,7 +119,8 @@ SELECT ok FROM autoassign.autoassign_confirm('11fe0000-0000-0000-0000-0000000000
 UPDATE autoassign.bookings SET status = 'seated' WHERE id = '11fe0000-0000-0000-0000-0000000000b6';
 UPDATE autoassign.bookings SET status = 'no_show' WHERE id = '11fe0000-0000-0000-0000-0000000000b6';
 SELECT * FROM lc;
--- every status change left a booking.lifecycle event naming the caller
+-- every status change left a booking.lifecycle event naming the caller, except those
+-- that settled the outcome (pending -> confirmed/cancelled): their summary tells it
 SELECT payload->>'from' AS from_status, payload->>'to' AS to_status, source, count(*)
   FROM autoassign.events
  WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001' AND event_type = 'booking.lifecycle'

@@ -55,8 +55,8 @@ SELECT e.detail LIKE 'no_%' AS explains_reason
  WHERE e.stage = 'result';
 
 -- telemetry: one quote event per planner run; one summary per booking that reached an
--- outcome (51 confirmed; 7 gave up at once behind a full waiting list, 2 wait), and one
--- booking.lifecycle event per status change
+-- outcome (51 confirmed; 7 gave up at once behind a full waiting list, 2 wait); the
+-- confirms settled their bookings, so no separate booking.lifecycle events
 SELECT event_type, source, count(*) FROM autoassign.events GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT reason AS outcome, payload->>'final_reason' AS final_reason, count(*)
   FROM autoassign.events WHERE event_type = 'auto_assign.summary' GROUP BY 1, 2 ORDER BY 1, 2;

@@ -107,8 +107,8 @@ fn confirm_in_subxact(
     while let Some(tables) = candidates.first().cloned() {
         let attempt_insert =
             subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
-                writes::insert_allocations(booking_id, tables.clone())?;
-                lifecycle::revalidate(&ctx, &tables, strategy.require_adjacency)
+                let seen = writes::insert_allocations(booking_id, tables.clone())?;
+                lifecycle::revalidate(&ctx, &tables, strategy.require_adjacency, &seen)
             });
         match attempt_insert {
             Ok(inserted) => {

@@ -81,36 +81,24 @@ pub fn plan_problem(booking_id: Uuid) -> Result<Option<&'static str>> {
 
 /// The check after a plan's allocations are in. They were inserted holding the tables'
 /// advisory locks (`writes::insert_allocations`), which floor edits and retirements
-/// take too, so anything that changed the floor meanwhile has committed, and this
-/// statement (READ COMMITTED: a fresh snapshot) sees it. When the floor version moved
+/// take too, so anything that changed the floor meanwhile has committed, and the
+/// INSERT (READ COMMITTED: a fresh snapshot) saw it in `seen`. When the floor version moved
 /// since planning, the tables must still seat the party and not be retired before the
 /// stay ends; else this raises 23P01, as a lost race does, inside the caller's
 /// subtransaction, and the caller re-plans on the new floor.
-pub(crate) fn revalidate(ctx: &BookingCtx, tables: &[Uuid], require_adjacency: bool) -> Result<()> {
-    let (version, retired) = Spi::connect(|client| {
-        let rows = crate::postgres::stmt::select(
-            client,
-            "SELECT r.floor_version,
-                    EXISTS (SELECT 1 FROM autoassign.tables t
-                             WHERE t.restaurant_id = r.id AND t.id = ANY ($2) AND t.retired_from < $3)
-               FROM autoassign.restaurants r WHERE r.id = $1",
-            Some(1),
-            &[
-                ctx.restaurant_id.into(),
-                tables.to_vec().into(),
-                crate::postgres::micros_ts(ctx.end_us).into(),
-            ],
-        )?;
-        Ok::<_, AutoassignError>(rows.first().get_two::<i64, bool>()?)
-    })?;
-    let version = version.unwrap_or(ctx.floor_version);
-    if version == ctx.floor_version {
+pub(crate) fn revalidate(
+    ctx: &BookingCtx,
+    tables: &[Uuid],
+    require_adjacency: bool,
+    seen: &writes::FloorSeen,
+) -> Result<()> {
+    if seen.floor_version == ctx.floor_version && !seen.retired {
         return Ok(()); // nothing on the floor changed since the plan was made
     }
-    let problem = if retired == Some(true) {
+    let problem = if seen.retired {
         Some("retired_table")
     } else {
-        let (floor, _) = floor_for(ctx.restaurant_id, version, false)?;
+        let (floor, _) = floor_for(ctx.restaurant_id, seen.floor_version, false)?;
         match tables
             .iter()
             .map(|t| floor.table_index(*t))
@@ -147,8 +135,9 @@ fn move_to_best(
     for plan in &run.outcome.plans {
         let tables = run.floor.table_uuids(&plan.tables);
         let moved = subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
-            writes::move_allocations(ctx.restaurant_id, ctx.booking_id, tables.clone(), why)?;
-            revalidate(ctx, &tables, strategy.require_adjacency)
+            let seen =
+                writes::move_allocations(ctx.restaurant_id, ctx.booking_id, tables.clone(), why)?;
+            revalidate(ctx, &tables, strategy.require_adjacency, &seen)
         });
         if let Ok(done) = moved {
             done?;

@@ -6,15 +6,25 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
 use serde_json::Value;
 
+/// The floor as the allocation INSERT saw it: the restaurant's floor version, and
+/// whether a table is retired before the stay ends.
+pub struct FloorSeen {
+    pub floor_version: i64,
+    pub retired: bool,
+}
+
 /// One allocation per table for the booking's stay. Raises 23P01 (exclusion violation)
 /// when another transaction holds an overlapping allocation.
 ///
 /// Two transactions inserting overlapping rows under an exclusion constraint both insert
 /// first and then wait for each other: a deadlock, found only after deadlock_timeout.
 /// Taking a transaction advisory lock per table first, in one global order, makes the
-/// second wait for the first to finish and then fail fast with 23P01. Called inside a
-/// subtransaction, so a lost attempt releases its locks.
-pub fn insert_allocations(booking: Uuid, tables: Vec<Uuid>) -> Result<()> {
+/// second wait for the first to finish and then fail fast with 23P01. Floor edits and
+/// retirements take the same locks. Called inside a subtransaction, so a lost attempt
+/// releases its locks. Returns the floor as the INSERT saw it (a statement after the
+/// locks: READ COMMITTED sees what committed while we waited), for the caller to check
+/// its plan against.
+pub fn insert_allocations(booking: Uuid, tables: Vec<Uuid>) -> Result<FloorSeen> {
     Spi::connect_mut(|client| {
         super::stmt::update(
             client,
@@ -24,33 +34,31 @@ pub fn insert_allocations(booking: Uuid, tables: Vec<Uuid>) -> Result<()> {
             None,
             &[tables.clone().into()],
         )?;
-        super::stmt::update(
+        let rows = super::stmt::update(
             client,
-            "INSERT INTO autoassign.allocations (restaurant_id, booking_id, table_id, during)
+            "INSERT INTO autoassign.allocations AS a (restaurant_id, booking_id, table_id, during)
              SELECT b.restaurant_id, b.id, t.id, autoassign.stay_range(b, r)
                FROM autoassign.bookings b
                JOIN autoassign.restaurants r ON r.id = b.restaurant_id
                CROSS JOIN unnest($2::uuid[]) AS t(id)
-              WHERE b.id = $1",
+              WHERE b.id = $1
+             RETURNING (SELECT r.floor_version FROM autoassign.restaurants r WHERE r.id = a.restaurant_id),
+                       EXISTS (SELECT 1 FROM autoassign.tables t
+                                WHERE t.restaurant_id = a.restaurant_id AND t.id = a.table_id
+                                  AND t.retired_from < upper(a.during))",
             None,
             &[booking.into(), tables.into()],
         )?;
-        Ok(())
+        let mut seen = FloorSeen {
+            floor_version: 0,
+            retired: false,
+        };
+        for row in rows {
+            seen.floor_version = seen.floor_version.max(row.get::<i64>(1)?.unwrap_or(0));
+            seen.retired |= row.get::<bool>(2)?.unwrap_or(false);
+        }
+        Ok(seen)
     })
-}
-
-/// Runs `work` with `autoassign.caller` set to `source`, so the lifecycle trigger names
-/// the caller in its events; reset afterwards (a later plain UPDATE is source `sql`).
-fn as_caller<R>(
-    client: &mut pgrx::spi::SpiClient<'_>,
-    source: &str,
-    work: impl FnOnce(&mut pgrx::spi::SpiClient<'_>) -> Result<R>,
-) -> Result<R> {
-    let set = "SELECT set_config('autoassign.caller', $1, true)";
-    super::stmt::update(client, set, None, &[source.into()])?;
-    let out = work(client)?;
-    super::stmt::update(client, set, None, &["".into()])?;
-    Ok(out)
 }
 
 /// pending -> confirmed with the plan's last result. The allocations are already in;
@@ -62,19 +70,25 @@ pub fn mark_confirmed(
     last_result: Value,
     source: &str,
 ) -> Result<()> {
+    // autoassign.caller names the caller in the trigger's events; set in the same
+    // statement (before any row changes) and reset by the trigger
     Spi::connect_mut(|client| {
-        as_caller(client, source, |client| {
-            super::stmt::update(
-                client,
-                "UPDATE autoassign.bookings
-                    SET status = 'confirmed',
-                        auto_assign_last_result = $3 || jsonb_build_object('at', autoassign.clock_now())
-                  WHERE restaurant_id = $1 AND id = $2",
-                None,
-                &[restaurant.into(), booking.into(), JsonB(last_result).into()],
-            )?;
-            Ok(())
-        })
+        super::stmt::update(
+            client,
+            "UPDATE autoassign.bookings b
+                SET status = 'confirmed',
+                    auto_assign_last_result = $3 || jsonb_build_object('at', autoassign.clock_now())
+               FROM (SELECT set_config('autoassign.caller', $4, true)) AS caller
+              WHERE b.restaurant_id = $1 AND b.id = $2",
+            None,
+            &[
+                restaurant.into(),
+                booking.into(),
+                JsonB(last_result).into(),
+                source.into(),
+            ],
+        )?;
+        Ok(())
     })
 }
 
@@ -118,26 +132,36 @@ pub fn settle(
     source: &str,
 ) -> Result<bool> {
     Spi::connect_mut(|client| {
-        as_caller(client, source, |client| {
-            let rows = super::stmt::update(
+        let rows = super::stmt::update(
+            client,
+            "UPDATE autoassign.bookings b
+                SET auto_assign_outcome = $3,
+                    auto_assign_last_result = coalesce(b.auto_assign_last_result, '{}')
+                                              || jsonb_build_object('settle', $4::jsonb)
+               FROM (SELECT set_config('autoassign.caller', $5, true)) AS caller
+              WHERE b.restaurant_id = $1 AND b.id = $2 AND b.status = 'pending'
+                AND b.auto_assign_outcome IS NULL
+             RETURNING 1",
+            None,
+            &[
+                restaurant.into(),
+                booking.into(),
+                outcome.into(),
+                JsonB(settle).into(),
+                source.into(),
+            ],
+        )?;
+        if rows.is_empty() {
+            // already settled: no trigger ran to reset the caller
+            super::stmt::update(
                 client,
-                "UPDATE autoassign.bookings
-                    SET auto_assign_outcome = $3,
-                        auto_assign_last_result = coalesce(auto_assign_last_result, '{}')
-                                                  || jsonb_build_object('settle', $4::jsonb)
-                  WHERE restaurant_id = $1 AND id = $2 AND status = 'pending'
-                    AND auto_assign_outcome IS NULL
-                 RETURNING 1",
+                "SELECT set_config('autoassign.caller', '', true)",
                 None,
-                &[
-                    restaurant.into(),
-                    booking.into(),
-                    outcome.into(),
-                    JsonB(settle).into(),
-                ],
+                &[],
             )?;
-            Ok(!rows.is_empty())
-        })
+            return Ok(false);
+        }
+        Ok(true)
     })
 }
 
@@ -145,25 +169,24 @@ pub fn settle(
 /// settles, queues); returns how many tables it freed from now on.
 pub fn set_status(restaurant: Uuid, booking: Uuid, status: &str, source: &str) -> Result<i64> {
     Spi::connect_mut(|client| {
-        as_caller(client, source, |client| {
-            let freed = super::stmt::update(
-                client,
-                "SELECT count(*) FROM autoassign.allocations
-                  WHERE restaurant_id = $1 AND booking_id = $2 AND upper(during) > autoassign.clock_now()",
-                None,
-                &[restaurant.into(), booking.into()],
-            )?
-            .first()
-            .get_one::<i64>()?
-            .unwrap_or(0);
-            super::stmt::update(
-                client,
-                "UPDATE autoassign.bookings SET status = $3 WHERE restaurant_id = $1 AND id = $2",
-                None,
-                &[restaurant.into(), booking.into(), status.into()],
-            )?;
-            Ok(freed)
-        })
+        let freed = super::stmt::update(
+            client,
+            "UPDATE autoassign.bookings b SET status = $3
+               FROM (SELECT set_config('autoassign.caller', $4, true),
+                            (SELECT count(*) FROM autoassign.allocations a
+                              WHERE a.restaurant_id = $1 AND a.booking_id = $2
+                                AND upper(a.during) > autoassign.clock_now()) AS freed) AS x
+              WHERE b.restaurant_id = $1 AND b.id = $2
+             RETURNING x.freed",
+            None,
+            &[
+                restaurant.into(),
+                booking.into(),
+                status.into(),
+                source.into(),
+            ],
+        )?;
+        Ok(super::stmt::first_col::<i64>(freed, 1)?.unwrap_or(0))
     })
 }
 
@@ -200,7 +223,7 @@ pub fn move_allocations(
     booking: Uuid,
     tables: Vec<Uuid>,
     why: &str,
-) -> Result<()> {
+) -> Result<FloorSeen> {
     Spi::connect_mut(|client| {
         super::stmt::update(
             client,
@@ -211,7 +234,7 @@ pub fn move_allocations(
         )?;
         Ok::<_, crate::error::AutoassignError>(())
     })?;
-    insert_allocations(booking, tables.clone())?;
+    let seen = insert_allocations(booking, tables.clone())?;
     Spi::connect_mut(|client| {
         super::stmt::update(
             client,
@@ -221,8 +244,9 @@ pub fn move_allocations(
             None,
             &[restaurant.into(), booking.into(), tables.into(), why.into()],
         )?;
-        Ok(())
-    })
+        Ok::<_, crate::error::AutoassignError>(())
+    })?;
+    Ok(seen)
 }
 
 /// Replaces the booking's holds with a hold on `tables` for `seconds`.
