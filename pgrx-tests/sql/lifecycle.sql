@@ -84,19 +84,22 @@ SELECT right(booking_id::text, 2) AS booking, action, cardinality(table_ids) AS 
 SELECT * FROM lc;
 UPDATE autoassign.tables SET active = false WHERE id = '11fe0000-0000-0000-0000-0000000000c6';
 
--- f. the outcome is on the booking row: with every event of this restaurant deleted, a
--- second settle writes nothing and the lookahead still skips settled bookings
+-- f. the outcome is on the booking row: with every event of this restaurant deleted,
+-- pending -> confirmed without tables is refused, pending -> cancelled settles b5 and
+-- writes its one summary (from the row, no events read), a repeat writes none, and a
+-- confirmed booking's cancel is no second outcome
 DELETE FROM autoassign.events WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
+UPDATE autoassign.bookings SET status = 'confirmed' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
+UPDATE autoassign.bookings SET status = 'cancelled' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
+SELECT ok, reason, tables_freed FROM autoassign.autoassign_cancel('11fe0000-0000-0000-0000-0000000000b5');
 UPDATE autoassign.bookings SET status = 'cancelled' WHERE id = '11fe0000-0000-0000-0000-0000000000b4';
-SELECT count(*) AS summaries_after_delete FROM autoassign.events
- WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001' AND event_type = 'auto_assign.summary';
+SELECT right(booking_id::text, 2) AS booking, reason AS outcome, count(*) AS summaries
+  FROM autoassign.events
+ WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001' AND event_type = 'auto_assign.summary'
+ GROUP BY 1, 2 ORDER BY 1;
 SELECT * FROM lc;
 
 -- the remaining transitions from plain SQL
--- pending -> confirmed without tables: refused (autoassign_confirm plans them)
-UPDATE autoassign.bookings SET status = 'confirmed' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
--- pending -> cancelled: settles the outcome cancelled and leaves the queue
-UPDATE autoassign.bookings SET status = 'cancelled' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
 -- confirmed -> pending un-assigns (tables released, queued again, a new round), and a
 -- confirm settles it again without a second booking_confirmed message
 UPDATE autoassign.bookings SET status = 'pending' WHERE id = '11fe0000-0000-0000-0000-0000000000b3';
@@ -125,6 +128,35 @@ SELECT payload->>'from' AS from_status, payload->>'to' AS to_status, source, cou
   FROM autoassign.events
  WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001' AND event_type = 'booking.lifecycle'
  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+
+-- a table retired from a later date still protects the bookings before it; a stay moved
+-- past the retirement is refused; the restaurant's default stay re-stretches stays
+-- without an end; a shorter stay frees the tail; a pending booking's hold goes with it
+INSERT INTO autoassign.tables (id, restaurant_id, zone_id, name, capacity, combinable)
+VALUES ('11fe0000-0000-0000-0000-0000000000c4', '11fe0000-0000-0000-0000-000000000001',
+        '11fe0000-0000-0000-0000-0000000000a1', 'T4', 4, false);
+INSERT INTO autoassign.bookings (id, restaurant_id, party_size, start_at) VALUES
+    ('11fe0000-0000-0000-0000-0000000000b9', '11fe0000-0000-0000-0000-000000000001', 4, '2031-05-04 19:00+00'),
+    ('11fe0000-0000-0000-0000-0000000000ba', '11fe0000-0000-0000-0000-000000000001', 4, '2031-05-05 19:00+00');
+SELECT ok FROM autoassign.autoassign_confirm('11fe0000-0000-0000-0000-0000000000b9');
+SELECT count(*) AS moved FROM autoassign.autoassign_retire_table('11fe0000-0000-0000-0000-0000000000c4', '2031-06-01');
+UPDATE autoassign.tables SET active = false WHERE id = '11fe0000-0000-0000-0000-0000000000c4';
+UPDATE autoassign.bookings SET start_at = '2031-06-02 19:00+00' WHERE id = '11fe0000-0000-0000-0000-0000000000b9';
+CREATE VIEW b9_stay AS
+SELECT t.name, lower(a.during) AS from_at, upper(a.during) AS to_at
+  FROM autoassign.allocations a JOIN autoassign.tables t ON t.id = a.table_id
+ WHERE a.booking_id = '11fe0000-0000-0000-0000-0000000000b9';
+SELECT * FROM b9_stay;
+UPDATE autoassign.restaurants SET default_duration_minutes = 120 WHERE id = '11fe0000-0000-0000-0000-000000000001';
+SELECT * FROM b9_stay;
+UPDATE autoassign.bookings SET end_at = '2031-05-04 20:00+00' WHERE id = '11fe0000-0000-0000-0000-0000000000b9';
+SELECT * FROM b9_stay;
+DROP VIEW b9_stay;
+SELECT ok, cardinality(table_ids) AS tables
+  FROM autoassign.autoassign_quote('11fe0000-0000-0000-0000-0000000000ba', hold_seconds => 600);
+SELECT count(*) AS holds FROM autoassign.holds WHERE booking_id = '11fe0000-0000-0000-0000-0000000000ba';
+SELECT ok FROM autoassign.autoassign_cancel('11fe0000-0000-0000-0000-0000000000ba');
+SELECT count(*) AS holds_after_cancel FROM autoassign.holds WHERE booking_id = '11fe0000-0000-0000-0000-0000000000ba';
 
 DROP VIEW lc;
 -- a restaurant goes with everything it has, a confirmed booking's allocation included

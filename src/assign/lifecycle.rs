@@ -155,6 +155,13 @@ pub fn replan_party(booking_id: Uuid, source: &str) -> Result<&'static str> {
     let Some(ctx) = booking::load(booking_id, false)? else {
         return Ok("kept");
     };
+    // the tables' advisory locks first (as floor edits take them), then the booking and
+    // its restaurant's floor version read again: a capacity cut that committed while we
+    // waited is seen, and one that comes later waits for us and sees the new party
+    writes::lock_tables(&current_tables(&ctx)?)?;
+    let Some(ctx) = booking::load(booking_id, false)? else {
+        return Ok("kept");
+    };
     let (floor, _) = floor_for(ctx.restaurant_id, ctx.floor_version, false)?;
     let Some(problem) = seating_problem(&ctx, &floor)? else {
         return Ok("kept");

@@ -59,8 +59,16 @@ SELECT b.id, q.last_reason, q.last_class,
  WHERE b.restaurant_id = $1 AND b.id = $2 AND b.status = 'pending' AND b.auto_assign_outcome IS NULL
    FOR UPDATE OF b SKIP LOCKED";
 
+/// What `next_due` found.
+enum Next {
+    Nothing,
+    /// Due, but an API call holds the booking right now: skip it, never wait.
+    Locked(Uuid),
+    Due(Box<Due>),
+}
+
 /// The next due booking of one restaurant, earliest service first, skipping `done`.
-fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Option<Due>> {
+fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Next> {
     Spi::connect_mut(|client| {
         let ids = [restaurant.into(), done.to_vec().into()];
         // queued and due (timer, wake-up or cutoff), else never attempted
@@ -100,15 +108,14 @@ fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Option<Due>> {
             )?, 1)?,
         };
         let Some(booking_id) = picked else {
-            return Ok(None);
+            return Ok(Next::Nothing);
         };
         let rows = stmt::update(client, DUE, Some(1), &[restaurant.into(), booking_id.into()])?;
         let Some(row) = rows.into_iter().next() else {
-            // an API call holds the booking right now: never wait for it
-            return Ok(Some(None));
+            return Ok(Next::Locked(booking_id));
         };
         let ts = |n| -> Result<i64> { Ok(row.get::<TimestampWithTimeZone>(n)?.map_or(0, ts_micros)) };
-        Ok(Some(Some(Due {
+        Ok(Next::Due(Box::new(Due {
             booking_id,
             last_reason: row.get::<String>(2)?,
             class: row.get::<String>(3)?.and_then(|c| RetryClass::from_code(&c)),
@@ -123,7 +130,6 @@ fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Option<Due>> {
             unit_random: row.get::<f64>(13)?.unwrap_or(0.5),
         })))
     })
-    .map(|found: Option<Option<Due>>| found.flatten())
 }
 
 /// The most free seats of any zone over the stay, or None when a table may seat more
@@ -191,8 +197,13 @@ pub fn sweep(
             if budget <= 0 {
                 break 'tenants;
             }
-            let Some(due) = next_due(rid, &done)? else {
-                break;
+            let due = match next_due(rid, &done)? {
+                Next::Nothing => break,
+                Next::Locked(id) => {
+                    done.push(id);
+                    continue;
+                }
+                Next::Due(due) => due,
             };
             done.push(due.booking_id);
             let free_seats = if due.class == Some(RetryClass::Capacity) {

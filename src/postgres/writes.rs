@@ -6,6 +6,22 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
 use serde_json::Value;
 
+/// Takes the tables' transaction advisory locks in one global order: the locks confirm,
+/// floor edits, retirements and stay moves all take, so they serialise per table.
+pub fn lock_tables(tables: &[Uuid]) -> Result<()> {
+    Spi::connect_mut(|client| {
+        super::stmt::update(
+            client,
+            "SELECT pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
+               FROM (SELECT DISTINCT hashtext(t::text) AS k FROM unnest($1::uuid[]) AS t
+                      ORDER BY 1 OFFSET 0) AS keys",
+            None,
+            &[tables.to_vec().into()],
+        )?;
+        Ok(())
+    })
+}
+
 /// The floor as the allocation INSERT saw it: the restaurant's floor version, and
 /// whether a table is retired before the stay ends.
 pub struct FloorSeen {
@@ -25,15 +41,8 @@ pub struct FloorSeen {
 /// locks: READ COMMITTED sees what committed while we waited), for the caller to check
 /// its plan against.
 pub fn insert_allocations(booking: Uuid, tables: Vec<Uuid>) -> Result<FloorSeen> {
+    lock_tables(&tables)?;
     Spi::connect_mut(|client| {
-        super::stmt::update(
-            client,
-            "SELECT pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
-               FROM (SELECT DISTINCT hashtext(t::text) AS k FROM unnest($1::uuid[]) AS t
-                      ORDER BY 1 OFFSET 0) AS keys",
-            None,
-            &[tables.clone().into()],
-        )?;
         let rows = super::stmt::update(
             client,
             "INSERT INTO autoassign.allocations AS a (restaurant_id, booking_id, table_id, during)
