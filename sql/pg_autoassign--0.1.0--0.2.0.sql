@@ -466,7 +466,6 @@ BEGIN
                 USING ERRCODE = '23514',
                       HINT = 'Call autoassign.autoassign_confirm(booking_id): it plans the tables and confirms in one step.';
         END IF;
-        DELETE FROM autoassign.holds h WHERE h.restaurant_id = NEW.restaurant_id AND h.booking_id = NEW.id;
         INSERT INTO autoassign.outbox (restaurant_id, booking_id, kind, payload)
         VALUES (NEW.restaurant_id, NEW.id, 'booking_confirmed',
                 jsonb_build_object('booking_id', NEW.id, 'table_ids', to_jsonb(tables),
@@ -475,6 +474,13 @@ BEGIN
             WHERE kind IN ('booking_confirmed', 'auto_assign_gave_up') DO NOTHING;
     ELSIF held_new THEN
         IF (NEW.start_at, NEW.end_at) IS DISTINCT FROM (OLD.start_at, OLD.end_at) THEN
+            -- the tables' advisory locks, in the order confirm takes them: a confirm or a
+            -- floor edit on these tables waits for us (or we for it), never deadlocks
+            PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
+               FROM (SELECT DISTINCT hashtext(a.table_id::text) AS k
+                       FROM autoassign.allocations a
+                      WHERE a.restaurant_id = NEW.restaurant_id AND a.booking_id = NEW.id
+                      ORDER BY 1) keys;
             BEGIN
                 -- a seated party keeps the start it was seated at
                 UPDATE autoassign.allocations a
@@ -490,12 +496,28 @@ BEGIN
                           HINT = 'Keep the old time, pick a time autoassign_alternatives(booking_id) offers, '
                               || 'or set the booking back to pending so auto-assign finds other tables.';
             END;
+            IF EXISTS (SELECT 1 FROM autoassign.allocations a
+                         JOIN autoassign.tables t ON t.restaurant_id = a.restaurant_id AND t.id = a.table_id
+                        WHERE a.restaurant_id = NEW.restaurant_id AND a.booking_id = NEW.id
+                          AND upper(a.during) > autoassign.clock_now()
+                          AND (NOT t.active OR t.retired_from < upper(a.during))) THEN
+                RAISE EXCEPTION 'booking %: a table of it is out of service at the new time', NEW.id
+                    USING ERRCODE = '23P01',
+                          HINT = 'Keep the old time, or set the booking back to pending so auto-assign finds other tables.';
+            END IF;
             change := 'moved';
         END IF;
         IF NEW.party_size <> OLD.party_size THEN
             -- keep the tables if they still seat the party, else move, else refuse (Rust)
             change := coalesce(change || ', ', '') || autoassign.replan_booking(NEW.id, src);
         END IF;
+    END IF;
+
+    IF NEW.status <> 'pending' OR NEW.auto_assign_outcome IS NOT NULL
+       OR (NEW.start_at, NEW.end_at, NEW.party_size) IS DISTINCT FROM (OLD.start_at, OLD.end_at, OLD.party_size) THEN
+        -- a hold is for a pending booking's planned stay: it goes when the booking
+        -- leaves pending, is settled, or its stay or party changes
+        DELETE FROM autoassign.holds h WHERE h.restaurant_id = NEW.restaurant_id AND h.booking_id = NEW.id;
     END IF;
 
     IF NEW.status = 'pending' AND OLD.status <> 'pending' THEN
@@ -555,6 +577,42 @@ END $$;
 CREATE TRIGGER bookings_lifecycle AFTER UPDATE ON bookings
     FOR EACH ROW EXECUTE FUNCTION bookings_lifecycle();
 
+-- A change of the restaurant's default stay or turnover buffer re-stretches the future
+-- allocations of its confirmed and seated bookings (bookings without an end_at stay
+-- default_duration_minutes; every stay blocks its tables buffer_after_minutes longer),
+-- or is refused with 23P01 when a longer stay would collide with a later booking.
+CREATE FUNCTION restaurants_stay_rules_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
+       FROM (SELECT DISTINCT hashtext(a.table_id::text) AS k
+               FROM autoassign.allocations a
+              WHERE a.restaurant_id = NEW.id AND upper(a.during) > autoassign.clock_now()
+              ORDER BY 1) keys;
+    BEGIN
+        UPDATE autoassign.allocations a
+           SET during = tstzrange(lower(a.during),
+                                  autoassign.stay_end(b.start_at, b.end_at, NEW.default_duration_minutes,
+                                                      NEW.buffer_after_minutes))
+          FROM autoassign.bookings b
+         WHERE a.restaurant_id = NEW.id AND b.restaurant_id = a.restaurant_id AND b.id = a.booking_id
+           AND b.status IN ('confirmed', 'seated') AND upper(a.during) > autoassign.clock_now()
+           AND upper(a.during) IS DISTINCT FROM autoassign.stay_end(b.start_at, b.end_at,
+                   NEW.default_duration_minutes, NEW.buffer_after_minutes);
+    EXCEPTION WHEN exclusion_violation THEN
+        RAISE EXCEPTION 'restaurant %: the new stay rules make confirmed bookings collide', NEW.id
+            USING ERRCODE = '23P01',
+                  HINT = 'Longer stays or buffers overlap later bookings on the same tables: '
+                      || 'give those bookings an explicit end_at first, or apply the change after service.';
+    END;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER restaurants_stay_rules AFTER UPDATE OF default_duration_minutes, buffer_after_minutes
+    ON restaurants FOR EACH ROW
+    WHEN ((NEW.default_duration_minutes, NEW.buffer_after_minutes)
+          IS DISTINCT FROM (OLD.default_duration_minutes, OLD.buffer_after_minutes))
+    EXECUTE FUNCTION restaurants_stay_rules_changed();
+
 -- Floor edits under future bookings. A change to a table that a confirmed or seated
 -- booking holds from now on (or after its retired_from) is refused when it would
 -- strand that booking; autoassign_retire_table moves such bookings first.
@@ -573,7 +631,7 @@ BEGIN
       FROM autoassign.allocations a
       JOIN autoassign.bookings b ON b.restaurant_id = a.restaurant_id AND b.id = a.booking_id
      WHERE a.restaurant_id = NEW.restaurant_id AND a.table_id = NEW.id
-       AND upper(a.during) > greatest(autoassign.clock_now(), coalesce(NEW.retired_from, '-infinity'))
+       AND upper(a.during) > autoassign.clock_now()
        AND b.status IN ('confirmed', 'seated')
        AND (NOT NEW.active OR NEW.zone_id <> OLD.zone_id
             OR (NEW.retired_from IS NOT NULL AND upper(a.during) > NEW.retired_from)

@@ -110,15 +110,23 @@ fn next_due(restaurant: Uuid, done: &[Uuid]) -> Result<Next> {
         let Some(booking_id) = picked else {
             return Ok(Next::Nothing);
         };
-        let rows = stmt::update(client, DUE, Some(1), &[restaurant.into(), booking_id.into()])?;
+        let rows = stmt::update(
+            client,
+            DUE,
+            Some(1),
+            &[restaurant.into(), booking_id.into()],
+        )?;
         let Some(row) = rows.into_iter().next() else {
             return Ok(Next::Locked(booking_id));
         };
-        let ts = |n| -> Result<i64> { Ok(row.get::<TimestampWithTimeZone>(n)?.map_or(0, ts_micros)) };
+        let ts =
+            |n| -> Result<i64> { Ok(row.get::<TimestampWithTimeZone>(n)?.map_or(0, ts_micros)) };
         Ok(Next::Due(Box::new(Due {
             booking_id,
             last_reason: row.get::<String>(2)?,
-            class: row.get::<String>(3)?.and_then(|c| RetryClass::from_code(&c)),
+            class: row
+                .get::<String>(3)?
+                .and_then(|c| RetryClass::from_code(&c)),
             attempts: row.get::<i32>(4)?.unwrap_or(0).max(0) as u32,
             woken: row.get::<bool>(5)?.unwrap_or(false),
             now_us: ts(6)?,
