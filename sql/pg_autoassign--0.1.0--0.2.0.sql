@@ -382,7 +382,6 @@ BEGIN
      WHERE a.restaurant_id = p_restaurant AND a.booking_id = p_booking
        AND lower(a.during) < p_at AND upper(a.during) > p_at;
     GET DIAGNOSTICS n_cut = ROW_COUNT;
-    DELETE FROM autoassign.holds h WHERE h.restaurant_id = p_restaurant AND h.booking_id = p_booking;
     RETURN n_gone + n_cut;
 END $$;
 

@@ -8,6 +8,7 @@ use crate::postgres::events::{self, Event};
 use crate::postgres::{queue, subxact, writes};
 use crate::reason::Reason;
 use crate::strategy::Strategy;
+use autoassign_planner::retry::Settle;
 use pgrx::{PgSqlErrorCode, Uuid};
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -17,6 +18,8 @@ pub struct ConfirmResult {
     pub reason: Option<Reason>,
     pub table_ids: Vec<Uuid>,
     pub attempt: i32,
+    /// The outcome this failed confirm settled the booking with (gave_up, cutoff), if any.
+    pub settled: Option<Settle>,
 }
 
 pub(crate) fn next_attempt(ctx: &BookingCtx) -> i32 {
@@ -60,6 +63,7 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
                 reason: Some(reason),
                 table_ids: vec![],
                 attempt: 0,
+                settled: None,
             })
         }
     }
@@ -75,9 +79,10 @@ fn confirm_in_subxact(
     if let Some(reason) = precheck(ctx.as_ref()) {
         let duration_us = hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;
         let attempt = ctx.as_ref().map_or(0, next_attempt);
+        let mut settled = None;
         if let (Some(ctx), Reason::PastCutoff) = (ctx.as_ref(), reason) {
             // still pending: record the attempt, which settles the booking (cutoff)
-            record_failure(
+            settled = record_failure(
                 ctx,
                 source,
                 reason,
@@ -92,6 +97,7 @@ fn confirm_in_subxact(
             reason: Some(reason),
             table_ids: vec![],
             attempt,
+            settled,
         });
     }
     let Some(mut ctx) = ctx else {
@@ -164,6 +170,7 @@ fn confirm_in_subxact(
                 reason: None,
                 table_ids: tables,
                 attempt,
+                settled: None,
             })
         }
         None => {
@@ -172,7 +179,7 @@ fn confirm_in_subxact(
             } else {
                 run.reason.unwrap_or(Reason::NoFit)
             };
-            record_failure(
+            let settled = record_failure(
                 &ctx,
                 source,
                 reason,
@@ -186,6 +193,7 @@ fn confirm_in_subxact(
                 reason: Some(reason),
                 table_ids: vec![],
                 attempt,
+                settled,
             })
         }
     }
@@ -276,7 +284,7 @@ fn record_failure(
     duration_us: i64,
     strategy: &Value,
     conflicts: u32,
-) -> Result<()> {
+) -> Result<Option<Settle>> {
     let last = last_result(
         source,
         false,
@@ -299,6 +307,5 @@ fn record_failure(
         conflicts,
         &[],
     )?;
-    queue::note_failure(ctx, reason.code(), source)?;
-    Ok(())
+    queue::note_failure(ctx, reason.code(), source)
 }

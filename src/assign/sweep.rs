@@ -8,7 +8,7 @@ use super::confirm;
 use crate::error::{AutoassignError, Result};
 use crate::postgres::{micros_ts, queue, stmt, ts_micros, writes};
 use crate::strategy::Strategy;
-use autoassign_planner::retry::{self, Queued, RetryClass, SweepAction};
+use autoassign_planner::retry::{self, Queued, RetryClass, Settle, SweepAction};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use pgrx::Uuid;
@@ -182,6 +182,13 @@ fn restaurants(only: Option<Uuid>) -> Result<Vec<Uuid>> {
     })
 }
 
+fn count_settled(counts: &mut SweepCounts, outcome: Settle) {
+    match outcome {
+        Settle::Cutoff => counts.cutoff += 1,
+        Settle::GaveUp => counts.gave_up += 1,
+    }
+}
+
 /// One pass over one restaurant (`Some`) or every restaurant (`None`, each through its
 /// own per-tenant queries). Stops after `max_bookings` processed or `time_budget_ms`.
 pub fn sweep(
@@ -240,10 +247,7 @@ pub fn sweep(
                     let detail =
                         json!({"why": "sweep", "final_class": due.class.map(RetryClass::code)});
                     if writes::settle(rid, due.booking_id, outcome.code(), detail, "job")? {
-                        match outcome.code() {
-                            "cutoff" => counts.cutoff += 1,
-                            _ => counts.gave_up += 1,
-                        }
+                        count_settled(&mut counts, outcome);
                     }
                 }
                 SweepAction::Defer { next_attempt_us } => {
@@ -270,10 +274,10 @@ pub fn sweep(
                         counts.confirmed += 1;
                         continue;
                     }
-                    match queue::outcome_of(rid, due.booking_id)?.as_deref() {
-                        Some("cutoff") => counts.cutoff += 1,
-                        Some("gave_up") => counts.gave_up += 1,
-                        _ => counts.deferred += 1,
+                    // the failed confirm recorded the retry, or settled the booking
+                    match result.settled {
+                        Some(outcome) => count_settled(&mut counts, outcome),
+                        None => counts.deferred += 1,
                     }
                 }
             }

@@ -5,7 +5,7 @@ use super::booking::BookingCtx;
 use super::{micros_ts, ts_micros};
 use crate::error::Result;
 use autoassign_planner::retry::{
-    self, AfterFailure, Failure, Policies, RetryClass, RetryPolicy, SettleWhy,
+    self, AfterFailure, Failure, Policies, RetryClass, RetryPolicy, Settle, SettleWhy,
 };
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
@@ -66,8 +66,9 @@ fn why_json(why: &SettleWhy) -> Value {
 /// its class and either schedules the next sweep attempt or settles the booking now
 /// (hard reason, full waiting list, budget spent, cutoff). A queue row that another
 /// sweep holds is left to that sweep. Returns the settled outcome, if any.
-pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Option<&'static str>> {
+pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Option<Settle>> {
     let policies = policies()?;
+    let class = retry::class_of(reason);
     let ids = [ctx.restaurant_id.into(), ctx.booking_id.into()];
     let state = Spi::connect_mut(|client| {
         super::stmt::update(
@@ -91,10 +92,7 @@ pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Opti
             &[
                 ctx.restaurant_id.into(),
                 ctx.booking_id.into(),
-                retry::class_of(reason)
-                    .unwrap_or(RetryClass::Hard)
-                    .code()
-                    .into(),
+                class.unwrap_or(RetryClass::Hard).code().into(),
             ],
         )?;
         let Some(row) = rows.into_iter().next() else {
@@ -113,12 +111,11 @@ pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Opti
         return Ok(None); // a sweep holds the row and will record this itself
     };
     let was_waiting = last_class.as_deref() == Some("capacity");
-    let (waiting_others, seated) =
-        if retry::class_of(reason) == Some(RetryClass::Capacity) && !was_waiting {
-            waiting_list(ctx)?
-        } else {
-            (0, 0)
-        };
+    let (waiting_others, seated) = if class == Some(RetryClass::Capacity) && !was_waiting {
+        waiting_list(ctx)?
+    } else {
+        (0, 0)
+    };
     let failure = Failure {
         reason,
         attempts_before,
@@ -154,7 +151,7 @@ pub fn note_failure(ctx: &BookingCtx, reason: &str, source: &str) -> Result<Opti
                 detail,
                 source,
             )?;
-            Ok(Some(outcome.code()))
+            Ok(Some(outcome))
         }
     }
 }
@@ -238,18 +235,5 @@ pub fn defer(restaurant: Uuid, booking: Uuid, next_attempt_us: i64) -> Result<()
             ],
         )?;
         Ok(())
-    })
-}
-
-/// The booking's settled auto-assign outcome, if any (read from the booking row).
-pub fn outcome_of(restaurant: Uuid, booking: Uuid) -> Result<Option<String>> {
-    Spi::connect(|client| {
-        let row = super::stmt::select(
-            client,
-            "SELECT auto_assign_outcome FROM autoassign.bookings WHERE restaurant_id = $1 AND id = $2",
-            Some(1),
-            &[restaurant.into(), booking.into()],
-        )?;
-        Ok(super::stmt::first_col::<String>(row, 1)?)
     })
 }

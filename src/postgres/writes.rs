@@ -298,7 +298,8 @@ pub fn live_hold(booking: Uuid) -> Result<Vec<Uuid>> {
     })
 }
 
-/// Drops the booking's holds (confirmed, cancelled, or replaced by a new hold).
+/// Drops the booking's holds before a new hold replaces them (the lifecycle trigger drops
+/// them when the booking leaves pending, settles or changes).
 fn release_holds(client: &mut pgrx::spi::SpiClient<'_>, booking: Uuid) -> Result<()> {
     super::stmt::update(
         client,
