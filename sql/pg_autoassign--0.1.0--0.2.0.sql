@@ -365,6 +365,18 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(nullif(current_setting('autoassign.caller', true), ''), 'sql')
 $$;
 
+-- The per-table transaction advisory locks, taken in one global order (by key): confirm
+-- takes them before inserting allocations, and floor edits, retirements, stay moves,
+-- party changes and stay-rule changes take the same ones, so all of them serialise per
+-- table without deadlocking. The one place the lock key is derived.
+CREATE FUNCTION lock_tables(p_tables uuid[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- PERFORM runs the query to the end: every key is locked
+    PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
+       FROM (SELECT DISTINCT hashtext(t::text) AS k FROM unnest(p_tables) AS t ORDER BY 1 OFFSET 0) keys;
+END $$;
+
 -- Releases a booking's tables from p_at on, never rewriting the past: allocations that
 -- start at or after p_at go, one that spans p_at is cut short at p_at. The
 -- allocations_freed trigger wakes overlapping waiting bookings. Returns the number of
@@ -475,11 +487,9 @@ BEGIN
         IF (NEW.start_at, NEW.end_at) IS DISTINCT FROM (OLD.start_at, OLD.end_at) THEN
             -- the tables' advisory locks, in the order confirm takes them: a confirm or a
             -- floor edit on these tables waits for us (or we for it), never deadlocks
-            PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
-               FROM (SELECT DISTINCT hashtext(a.table_id::text) AS k
-                       FROM autoassign.allocations a
-                      WHERE a.restaurant_id = NEW.restaurant_id AND a.booking_id = NEW.id
-                      ORDER BY 1) keys;
+            PERFORM autoassign.lock_tables(ARRAY(
+                SELECT a.table_id FROM autoassign.allocations a
+                 WHERE a.restaurant_id = NEW.restaurant_id AND a.booking_id = NEW.id));
             BEGIN
                 -- a seated party keeps the start it was seated at
                 UPDATE autoassign.allocations a
@@ -583,11 +593,9 @@ CREATE TRIGGER bookings_lifecycle AFTER UPDATE ON bookings
 CREATE FUNCTION restaurants_stay_rules_changed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
-       FROM (SELECT DISTINCT hashtext(a.table_id::text) AS k
-               FROM autoassign.allocations a
-              WHERE a.restaurant_id = NEW.id AND upper(a.during) > autoassign.clock_now()
-              ORDER BY 1) keys;
+    PERFORM autoassign.lock_tables(ARRAY(
+        SELECT a.table_id FROM autoassign.allocations a
+         WHERE a.restaurant_id = NEW.id AND upper(a.during) > autoassign.clock_now()));
     BEGIN
         UPDATE autoassign.allocations a
            SET during = tstzrange(lower(a.during),
@@ -623,7 +631,7 @@ BEGIN
     -- the advisory lock confirm takes before inserting on this table: a confirm that
     -- got there first has committed (and is seen below); a later one waits for this
     -- transaction, then re-checks its plan against the new floor
-    PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), hashtext(NEW.id::text));
+    PERFORM autoassign.lock_tables(ARRAY[NEW.id]);
     SELECT string_agg(DISTINCT a.booking_id::text || ' (' || b.status || ', party ' || b.party_size
                       || ', ' || lower(a.during) || ')', '; ')
       INTO stranded
@@ -663,8 +671,7 @@ BEGIN
         -- thousands (measured: out of shared memory deleting 2,000 restaurants).
         RETURN NULL;
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
-       FROM (SELECT DISTINCT hashtext(t::text) AS k FROM unnest(ARRAY[OLD.table_a, OLD.table_b]) t ORDER BY 1) keys;
+    PERFORM autoassign.lock_tables(ARRAY[OLD.table_a, OLD.table_b]);
     SELECT string_agg(DISTINCT a.booking_id::text, ', ') INTO stranded
       FROM autoassign.allocations a
       JOIN autoassign.allocations o ON o.restaurant_id = a.restaurant_id AND o.booking_id = a.booking_id

@@ -205,16 +205,11 @@ pub fn retire_table(
     from: TimestampWithTimeZone,
     source: &str,
 ) -> Result<Vec<Retired>> {
+    // the table's advisory lock first, the one confirm takes before it inserts on this
+    // table: a confirm that got there first has committed when we look for the bookings
+    // holding it, and one that comes later waits and then sees retired_from
+    writes::lock_tables(&[table_id])?;
     let found = Spi::connect_mut(|client| {
-        // the table's advisory lock first, the one confirm takes before it inserts on
-        // this table: a confirm that got there first has committed when we look for the
-        // bookings holding it, and one that comes later waits and then sees retired_from
-        crate::postgres::stmt::update(
-            client,
-            "SELECT pg_advisory_xact_lock(hashtext('pg_autoassign.table'), hashtext($1::text))",
-            None,
-            &[table_id.into()],
-        )?;
         let rows = crate::postgres::stmt::update(
             client,
             "SELECT t.restaurant_id FROM autoassign.tables t WHERE t.id = $1 FOR UPDATE",

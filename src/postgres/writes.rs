@@ -6,15 +6,14 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, Uuid};
 use serde_json::Value;
 
-/// Takes the tables' transaction advisory locks in one global order: the locks confirm,
-/// floor edits, retirements and stay moves all take, so they serialise per table.
+/// Takes the tables' transaction advisory locks in one global order
+/// (`autoassign.lock_tables`, sql/lifecycle.sql): the locks confirm, floor edits,
+/// retirements and stay moves all take, so they serialise per table.
 pub fn lock_tables(tables: &[Uuid]) -> Result<()> {
     Spi::connect_mut(|client| {
         super::stmt::update(
             client,
-            "SELECT pg_advisory_xact_lock(hashtext('pg_autoassign.table'), k)
-               FROM (SELECT DISTINCT hashtext(t::text) AS k FROM unnest($1::uuid[]) AS t
-                      ORDER BY 1 OFFSET 0) AS keys",
+            "SELECT autoassign.lock_tables($1)",
             None,
             &[tables.to_vec().into()],
         )?;
