@@ -17,7 +17,7 @@
 set -uo pipefail
 
 PG_MAJOR=15
-PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+PG_BIN="${PGAA_PG_BIN:-/usr/lib/postgresql/${PG_MAJOR}/bin}"
 export PGHOST="${PGHOST:-127.0.0.1}"
 export PGPORT="${PGPORT:-5432}"
 export PGUSER="${PGUSER:-postgres}"

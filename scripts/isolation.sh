@@ -14,8 +14,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_MAJOR=15
-PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
-ISO_REGRESS="/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs/src/test/isolation/pg_isolation_regress"
+PG_BIN="${PGAA_PG_BIN:-/usr/lib/postgresql/${PG_MAJOR}/bin}"
+ISO_REGRESS="${PG_BIN%/bin}/lib/pgxs/src/test/isolation/pg_isolation_regress"
 export PGHOST="${PGHOST:-127.0.0.1}"
 export PGPORT="${PGPORT:-5432}"
 export PGUSER="${PGUSER:-postgres}"

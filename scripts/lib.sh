@@ -4,8 +4,12 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_MAJOR=15
-PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+# PGAA_PG_BIN points the scripts at another (relocated) PostgreSQL 15 copy, so parallel
+# work can install its own build without swapping the .so under another cluster.
+PG_BIN="${PGAA_PG_BIN:-/usr/lib/postgresql/${PG_MAJOR}/bin}"
 PG_CONFIG="${PG_BIN}/pg_config"
+# cargo pgrx is always initialised against the system PostgreSQL
+SYSTEM_PG_CONFIG="/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config"
 PGRX_VERSION="0.18.1"
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libclang-dev clang
               pkg-config libssl-dev sudo build-essential)
@@ -77,11 +81,11 @@ ensure_cargo_pgrx() {
         cargo install --locked cargo-pgrx --version "$PGRX_VERSION" --force
     fi
     local config="${PGRX_HOME:-$HOME/.pgrx}/config.toml"
-    if [ -f "$config" ] && grep -q "pg${PG_MAJOR} *= *\"${PG_CONFIG}\"" "$config"; then
+    if [ -f "$config" ] && grep -q "pg${PG_MAJOR} *= *\"${SYSTEM_PG_CONFIG}\"" "$config"; then
         log "cargo pgrx already initialised for pg${PG_MAJOR}"
     else
-        log "cargo pgrx init --pg${PG_MAJOR} ${PG_CONFIG}"
-        cargo pgrx init --pg${PG_MAJOR} "$PG_CONFIG"
+        log "cargo pgrx init --pg${PG_MAJOR} ${SYSTEM_PG_CONFIG}"
+        cargo pgrx init --pg${PG_MAJOR} "$SYSTEM_PG_CONFIG"
     fi
 }
 
@@ -95,11 +99,14 @@ setup_all() {
 install_extension() {
     log "Building and installing pg_autoassign (release)"
     (cd "$ROOT" && cargo pgrx package --pg-config "$PG_CONFIG" >/dev/null)
-    local pkg="$ROOT/target/release/pg_autoassign-pg${PG_MAJOR}"
-    as_root cp "$pkg/usr/lib/postgresql/${PG_MAJOR}/lib/pg_autoassign.so" "/usr/lib/postgresql/${PG_MAJOR}/lib/"
-    as_root cp "$pkg"/usr/share/postgresql/${PG_MAJOR}/extension/pg_autoassign* "/usr/share/postgresql/${PG_MAJOR}/extension/"
+    local pkg="${CARGO_TARGET_DIR:-$ROOT/target}/release/pg_autoassign-pg${PG_MAJOR}"
+    local libdir sharedir
+    libdir="$("$PG_CONFIG" --pkglibdir)"
+    sharedir="$("$PG_CONFIG" --sharedir)"
+    as_root cp "$pkg$libdir/pg_autoassign.so" "$libdir/"
+    as_root cp "$pkg$sharedir"/extension/pg_autoassign* "$sharedir/extension/"
     # released install scripts (cargo pgrx only packages the current one and upgrades)
-    as_root cp "$ROOT"/sql/pg_autoassign--[0-9]*.[0-9]*.[0-9]*.sql "/usr/share/postgresql/${PG_MAJOR}/extension/"
+    as_root cp "$ROOT"/sql/pg_autoassign--[0-9]*.[0-9]*.[0-9]*.sql "$sharedir/extension/"
 }
 
 # start_cluster DIR PORT: a throwaway cluster owned by postgres, loopback only, with
