@@ -33,6 +33,11 @@ extension_sql_file!(
     name = "lifecycle",
     requires = ["schema", "sweep"]
 );
+extension_sql_file!(
+    "../sql/ops.sql",
+    name = "ops",
+    requires = ["schema", "telemetry"]
+);
 extension_sql_file!("../sql/api.sql", name = "api_sql", finalize);
 
 #[pg_guard]
