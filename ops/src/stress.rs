@@ -129,20 +129,25 @@ pub fn run(dsn: &str, a: StressArgs) -> Result<u8> {
         return Err(Refused("--confirm-share must be between 0 and 1".into()).into());
     }
     let clients = a.clients.unwrap_or(a.rails.concurrency);
-    let row = c.query_one(
-        "SELECT r.id::text, r.name, (SELECT count(*) FROM autoassign.tables t WHERE t.restaurant_id = r.id)
-           FROM autoassign.restaurants r
-          WHERE r.id = autoassign.ops_stress_create($1, $2)",
-        &[&(a.bookings as i32), &a.tables],
-    )?;
+    let id: String = c
+        .query_one(
+            "SELECT autoassign.ops_stress_create($1, $2)::text",
+            &[&(a.bookings as i32), &a.tables],
+        )?
+        .get(0);
     let mut scratch = Scratch {
         dsn: dsn.to_string(),
-        id: row.get(0),
+        id,
         keep: a.keep,
         removed: false,
     };
-    let name: String = row.get(1);
-    let tables: i64 = row.get(2);
+    let row = c.query_one(
+        "SELECT r.name, (SELECT count(*) FROM autoassign.tables t WHERE t.restaurant_id = r.id)
+           FROM autoassign.restaurants r WHERE r.id = $1::text::uuid",
+        &[&scratch.id],
+    )?;
+    let name: String = row.get(0);
+    let tables: i64 = row.get(1);
     eprintln!(
         "pgaa stress: scratch restaurant {name} ({}): {tables} tables, {} bookings; {clients} clients for {} s",
         scratch.id, a.bookings, a.seconds
