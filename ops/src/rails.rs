@@ -284,7 +284,9 @@ pub fn run(dsn: &str, rails: &RailArgs, plan: Plan, source: Source) -> Result<Ru
             .push(pid);
         clients.push(c);
     }
-    let monitor_client = db::connect(dsn)?;
+    let mut monitor_client = db::connect(dsn)?;
+    // the first look before any call, so a run never starts into a busy database
+    check_busy(&mut monitor_client, rails, &shared);
     let limiter = Arc::new(RateLimiter::new(plan.rate));
     let source = Arc::new(Mutex::new(source));
     let pb = progress_bar(rails, &plan);
@@ -382,32 +384,38 @@ fn progress_bar(rails: &RailArgs, plan: &Plan) -> ProgressBar {
     pb
 }
 
-/// Reads pg_stat_activity every busy_check_ms and raises `busy` while other client
-/// backends are too many or lock waits pile up. pgaa's own sessions are not counted as
-/// active load (their lock waits are: they are contention all the same).
-fn busy_monitor(mut c: Client, rails: &RailArgs, shared: &Shared) {
-    let q = "SELECT count(*) FILTER (WHERE state = 'active' AND NOT (pid = ANY ($1))),
-                    count(*) FILTER (WHERE wait_event_type = 'Lock')
-               FROM pg_catalog.pg_stat_activity
-              WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()";
-    while !shared.stop.load(Ordering::SeqCst) && !interrupted() {
-        let pids = shared
-            .own_pids
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        if let Ok(row) = c.query_one(q, &[&pids]) {
-            let active: i64 = row.get(0);
-            let waits: i64 = row.get(1);
-            let busy = active > rails.max_active || waits > rails.max_lock_waits;
-            if busy {
-                *shared.busy_note.lock().unwrap_or_else(|p| p.into_inner()) =
-                    format!("database busy ({active} active, {waits} lock waits): backing off");
-            }
-            shared.busy.store(busy, Ordering::SeqCst);
+const BUSY_SQL: &str = "SELECT count(*) FILTER (WHERE state = 'active' AND NOT (pid = ANY ($1))),
+                count(*) FILTER (WHERE wait_event_type = 'Lock')
+           FROM pg_catalog.pg_stat_activity
+          WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()";
+
+/// One look at pg_stat_activity: raises `busy` while other client backends are too many
+/// or lock waits pile up. pgaa's own sessions are not counted as active load (their lock
+/// waits are: they are contention all the same). A failed look changes nothing.
+fn check_busy(c: &mut Client, rails: &RailArgs, shared: &Shared) {
+    let pids = shared
+        .own_pids
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Ok(row) = c.query_one(BUSY_SQL, &[&pids]) {
+        let active: i64 = row.get(0);
+        let waits: i64 = row.get(1);
+        let busy = active > rails.max_active || waits > rails.max_lock_waits;
+        if busy {
+            *shared.busy_note.lock().unwrap_or_else(|p| p.into_inner()) =
+                format!("database busy ({active} active, {waits} lock waits): backing off");
         }
+        shared.busy.store(busy, Ordering::SeqCst);
+    }
+}
+
+/// Checks every busy_check_ms until the run stops.
+fn busy_monitor(mut c: Client, rails: &RailArgs, shared: &Shared) {
+    while !shared.stop.load(Ordering::SeqCst) && !interrupted() {
         let until = Instant::now() + Duration::from_millis(rails.busy_check_ms.max(50));
         sleep_until(until, &shared.stop);
+        check_busy(&mut c, rails, shared);
     }
 }
 

@@ -566,3 +566,66 @@ fn timeline_svg_parses_with_one_bar_per_allocation() {
     assert!(html.contains("<svg") && html.contains("Bookings without a table"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[ignore]
+fn statement_timeouts_trip_the_error_rate_rail() {
+    let mut c = setup();
+    let (rid, day) = demo(&mut c, 10);
+    // another session holds every booking row of the service: each confirm waits for it
+    // until its statement_timeout cancels it
+    let mut locker = connect();
+    let mut tx = locker.transaction().expect("begin");
+    tx.execute(
+        "SELECT 1 FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid FOR UPDATE",
+        &[&rid],
+    )
+    .expect("lock rows");
+    let t0 = Instant::now();
+    let o = pgaa(&[
+        "assign", "--restaurant", &rid, "--day", &day, "--apply", "--rate", "0",
+        "--statement-timeout-ms", "300", "--max-error-rate", "0.5", "--min-calls", "3", "--json",
+    ]);
+    let took = t0.elapsed();
+    tx.rollback().expect("release");
+    assert_eq!(o.status.code(), Some(3), "stopped by the error-rate rail: {}", text(&o));
+    let j = json(&o);
+    assert_eq!(j["stop"], "error_rate");
+    assert_eq!(j["calls"], 3, "stopped as soon as the rate passed the threshold: {j}");
+    assert_eq!(j["errors"], 3);
+    assert!(took >= Duration::from_millis(850), "each call waited for its timeout: {took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid AND status <> 'pending'",
+            &rid
+        ),
+        0,
+        "cancelled calls wrote nothing"
+    );
+    assert_consistent(&mut c, &rid);
+}
+
+#[test]
+#[ignore]
+fn backs_off_while_the_database_is_busy() {
+    let mut c = setup();
+    let rid = small_restaurant(&mut c, 11);
+    // one other active backend for ~2 s; --max-active 0 makes that "busy"
+    let sleeper = std::thread::spawn(|| {
+        connect().execute("SELECT pg_sleep(2)", &[]).expect("sleep");
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let o = pgaa(&[
+        "assign", "--restaurant", &rid, "--from", "2031-03-01", "--to", "2031-03-04", "--rate", "0",
+        "--max-active", "0", "--busy-check-ms", "100", "--json",
+    ]);
+    sleeper.join().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let j = json(&o);
+    assert_eq!(j["stop"], "done");
+    assert_eq!(j["calls"], 11, "all calls made once the database was quiet");
+    assert!(j["backoffs"].as_i64().unwrap() > 0, "{j}");
+    assert!(j["elapsed_s"].as_f64().unwrap() >= 1.2, "waited for the busy backend: {j}");
+}
