@@ -111,9 +111,8 @@ pub fn run(dsn: &str, a: AssignArgs) -> Result<u8> {
     );
     let kind = if a.apply { Kind::Confirm } else { Kind::Quote };
     let mut it = ids.into_iter();
-    let source: rails::Source = Box::new(move || {
-        it.next().map(|booking_id| Job { kind, booking_id })
-    });
+    let source: rails::Source =
+        Box::new(move || it.next().map(|booking_id| Job { kind, booking_id }));
     let plan = rails::Plan {
         total: Some(n),
         deadline: None,

@@ -9,6 +9,7 @@
 
 mod assign;
 mod db;
+mod limiter;
 mod output;
 mod rails;
 mod report;

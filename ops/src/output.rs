@@ -35,7 +35,9 @@ impl JsonOut {
 pub fn stop_text(s: &Stop) -> &'static str {
     match s {
         Stop::Done => "done",
-        Stop::Interrupted => "interrupted (Ctrl-C): the call in flight finished, nothing is half-done",
+        Stop::Interrupted => {
+            "interrupted (Ctrl-C): the call in flight finished, nothing is half-done"
+        }
         Stop::ErrorRate => "error rate over --max-error-rate",
     }
 }
@@ -53,7 +55,10 @@ pub fn print_run_details_to(r: &RunSummary, out: &mut dyn std::io::Write) {
         let parts: Vec<String> = v
             .iter()
             .map(|(k, n)| {
-                format!("{k} {n} ({:.1}%)", 100.0 * **n as f64 / r.calls.max(1) as f64)
+                format!(
+                    "{k} {n} ({:.1}%)",
+                    100.0 * **n as f64 / r.calls.max(1) as f64
+                )
             })
             .collect();
         let _ = writeln!(out, "  results: {}", parts.join(", "));
@@ -62,7 +67,12 @@ pub fn print_run_details_to(r: &RunSummary, out: &mut dyn std::io::Write) {
         let _ = writeln!(
             out,
             "  {:<7} latency ms  p50 {:>7.2}  p95 {:>7.2}  p99 {:>7.2}  max {:>7.2}   (n={})",
-            l.kind, l.client_ms.p50, l.client_ms.p95, l.client_ms.p99, l.client_ms.max, l.client_ms.count
+            l.kind,
+            l.client_ms.p50,
+            l.client_ms.p95,
+            l.client_ms.p99,
+            l.client_ms.max,
+            l.client_ms.count
         );
         let _ = writeln!(
             out,

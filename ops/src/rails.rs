@@ -5,6 +5,7 @@
 //! SIGTERM finishing the call in flight before the summary.
 
 use crate::db;
+use crate::limiter::{sleep_until, RateLimiter};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use postgres::Client;
@@ -23,7 +24,9 @@ pub fn install_interrupt_handler() {
             eprintln!("\npgaa: second interrupt, exiting now");
             std::process::exit(130);
         }
-        eprintln!("\npgaa: interrupted: finishing the call in flight (interrupt again to exit at once)");
+        eprintln!(
+            "\npgaa: interrupted: finishing the call in flight (interrupt again to exit at once)"
+        );
     });
 }
 
@@ -167,54 +170,6 @@ pub struct RunSummary {
     pub error_samples: Vec<String>,
 }
 
-/// Spaces calls 1/rate apart over all workers: N calls take at least (N-1)/rate seconds.
-struct RateLimiter {
-    interval: Option<Duration>,
-    next: Mutex<Option<Instant>>,
-}
-
-impl RateLimiter {
-    fn new(rate: f64) -> Self {
-        let interval = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
-        RateLimiter {
-            interval,
-            next: Mutex::new(None),
-        }
-    }
-
-    /// Reserves the next slot and sleeps until it (in short steps, so Ctrl-C is prompt).
-    /// Returns false when the run was stopped while waiting.
-    fn wait(&self, stop: &AtomicBool) -> bool {
-        let Some(interval) = self.interval else {
-            return true;
-        };
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let slot = match *next {
-                Some(n) if n > now => n,
-                _ => now,
-            };
-            *next = Some(slot + interval);
-            slot
-        };
-        sleep_until(slot, stop)
-    }
-}
-
-fn sleep_until(t: Instant, stop: &AtomicBool) -> bool {
-    loop {
-        if stop.load(Ordering::SeqCst) || interrupted() {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= t {
-            return true;
-        }
-        std::thread::sleep((t - now).min(Duration::from_millis(50)));
-    }
-}
-
 /// Shared state of one run.
 struct Shared {
     stop: AtomicBool,
@@ -303,7 +258,9 @@ pub fn run(dsn: &str, rails: &RailArgs, plan: Plan, source: Source) -> Result<Ru
             let pb = pb.clone();
             let plan = &plan;
             workers.push(s.spawn(move || {
-                worker(client, dsn, rails, plan, &shared, &limiter, &source, &pb, start)
+                worker(
+                    client, dsn, rails, plan, &shared, &limiter, &source, &pb, start,
+                )
             }));
         }
         for w in workers {
@@ -335,7 +292,13 @@ pub fn run(dsn: &str, rails: &RailArgs, plan: Plan, source: Source) -> Result<Ru
             planner_us: percentiles(&mut s.planner_us, 1.0),
         })
         .collect();
-    let ratio = |n: u64| if t.calls == 0 { 0.0 } else { n as f64 / t.calls as f64 };
+    let ratio = |n: u64| {
+        if t.calls == 0 {
+            0.0
+        } else {
+            n as f64 / t.calls as f64
+        }
+    };
     Ok(RunSummary {
         stop,
         calls: t.calls,
@@ -344,7 +307,11 @@ pub fn run(dsn: &str, rails: &RailArgs, plan: Plan, source: Source) -> Result<Ru
         success_rate: ratio(t.ok),
         error_rate: ratio(t.errors),
         elapsed_s: elapsed,
-        calls_per_s: if elapsed > 0.0 { t.calls as f64 / elapsed } else { 0.0 },
+        calls_per_s: if elapsed > 0.0 {
+            t.calls as f64 / elapsed
+        } else {
+            0.0
+        },
         reasons: t.reasons,
         latency,
         backoffs: shared.backoffs.load(Ordering::SeqCst),
@@ -369,9 +336,11 @@ fn progress_bar(rails: &RailArgs, plan: &Plan) -> ProgressBar {
         (None, Some(d)) => {
             let pb = ProgressBar::new(d.as_secs().max(1));
             pb.set_style(
-                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} s · ETA {eta} · {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {pos}/{len} s · ETA {eta} · {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             pb
         }
@@ -580,7 +549,8 @@ fn record(shared: &Shared, rails: &RailArgs, pb: &ProgressBar, job: &Job, o: Out
         }
         if let Some(e) = &o.error {
             if t.error_samples.len() < 5 {
-                t.error_samples.push(format!("booking {}: {e}", job.booking_id));
+                t.error_samples
+                    .push(format!("booking {}: {e}", job.booking_id));
             }
         }
         (t.calls, t.ok, t.errors)

@@ -239,11 +239,12 @@ fn collect(c: &mut postgres::Client, r: db::Restaurant, day: String) -> Result<R
 }
 
 fn reason_rows(c: &mut postgres::Client, sql: &str, rid: &str, d: &str) -> Result<Vec<ReasonRow>> {
-    Ok(c
-        .query(sql, &[&rid, &d])?
+    Ok(c.query(sql, &[&rid, &d])?
         .iter()
         .map(|row| ReasonRow {
-            reason: row.get::<_, Option<String>>(0).unwrap_or_else(|| "unknown".into()),
+            reason: row
+                .get::<_, Option<String>>(0)
+                .unwrap_or_else(|| "unknown".into()),
             calls: row.get(1),
             share: row.get(2),
         })
@@ -259,11 +260,20 @@ fn print_human(rep: &Report) {
         "Service report: {} [{}], {} ({})",
         rep.restaurant.name, rep.restaurant.id, rep.day, rep.restaurant.timezone
     );
-    println!("\nBookings of the service (starting on {} local time)", rep.day);
+    println!(
+        "\nBookings of the service (starting on {} local time)",
+        rep.day
+    );
     let rows: Vec<Vec<String>> = rep
         .bookings
         .iter()
-        .map(|b| vec![b.status.clone(), b.bookings.to_string(), b.covers.to_string()])
+        .map(|b| {
+            vec![
+                b.status.clone(),
+                b.bookings.to_string(),
+                b.covers.to_string(),
+            ]
+        })
         .collect();
     output::table(&["status", "bookings", "covers"], &rows);
 
@@ -278,7 +288,9 @@ fn print_human(rep: &Report) {
                 opt(l.p50_us),
                 opt(l.p95_us),
                 opt(l.p99_us),
-                l.max_us.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+                l.max_us
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
@@ -306,7 +318,15 @@ fn print_human(rep: &Report) {
         })
         .collect();
     output::table(
-        &["outcome", "bookings", "covers", "retried", "attempts", "max attempts", "p50 time to outcome s"],
+        &[
+            "outcome",
+            "bookings",
+            "covers",
+            "retried",
+            "attempts",
+            "max attempts",
+            "p50 time to outcome s",
+        ],
         &rows,
     );
     if !rep.unseated_reasons.is_empty() {
@@ -314,7 +334,10 @@ fn print_human(rep: &Report) {
         print_reasons(&rep.unseated_reasons);
     }
 
-    println!("\nPlanner activity on {} (UTC), quote_latency by hour (µs)", rep.day);
+    println!(
+        "\nPlanner activity on {} (UTC), quote_latency by hour (µs)",
+        rep.day
+    );
     let rows: Vec<Vec<String>> = rep
         .activity_by_hour
         .iter()

@@ -78,7 +78,10 @@ impl Scratch {
             return Ok(self.removed);
         }
         let mut c = db::connect(&self.dsn)?;
-        c.query_one("SELECT autoassign.ops_stress_drop($1::text::uuid)", &[&self.id])?;
+        c.query_one(
+            "SELECT autoassign.ops_stress_drop($1::text::uuid)",
+            &[&self.id],
+        )?;
         self.removed = true;
         Ok(true)
     }
@@ -122,7 +125,10 @@ pub fn run(dsn: &str, a: StressArgs) -> Result<u8> {
               WHERE name LIKE 'pgaa-stress-%'",
             &[],
         )?;
-        println!("pgaa stress --cleanup: removed {} scratch restaurants", rows.len());
+        println!(
+            "pgaa stress --cleanup: removed {} scratch restaurants",
+            rows.len()
+        );
         return Ok(0);
     }
     if !(0.0..=1.0).contains(&a.confirm_share) {
@@ -267,6 +273,10 @@ fn print_human(s: &StressReport, out: &mut dyn std::io::Write) {
         out,
         "  scratch restaurant {} {}",
         s.restaurant_id,
-        if s.removed { "removed" } else { "kept (--keep)" }
+        if s.removed {
+            "removed"
+        } else {
+            "kept (--keep)"
+        }
     );
 }

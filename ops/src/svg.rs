@@ -148,7 +148,9 @@ pub fn render(ch: &Chart) -> String {
     // which rows are busy when, for the free gaps
     let mut busy: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
     for it in &ch.items {
-        busy.entry(&it.table_id).or_default().push((it.start, it.end));
+        busy.entry(&it.table_id)
+            .or_default()
+            .push((it.start, it.end));
     }
     for t in &ch.tables {
         let ty = ys[t.id.as_str()];
@@ -209,7 +211,10 @@ pub fn render(ch: &Chart) -> String {
         let Some(&ty) = ys.get(it.table_id.as_str()) else {
             continue;
         };
-        let (bx, bw) = (x(it.start), (x(it.stay_end.min(it.end)) - x(it.start)).max(2.0));
+        let (bx, bw) = (
+            x(it.start),
+            (x(it.stay_end.min(it.end)) - x(it.start)).max(2.0),
+        );
         let combo = it.tables_in_plan > 1;
         let tip = format!(
             "{} party {} · {}–{} · {} · {} table{} · booking {}",

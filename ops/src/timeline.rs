@@ -210,7 +210,9 @@ fn html(ch: &Chart, svg_text: &str, waiting: &[Waiting]) -> String {
         ));
     }
     if rows.is_empty() {
-        rows.push_str("<tr><td colspan=\"5\">none: every booking of the service has its tables</td></tr>\n");
+        rows.push_str(
+            "<tr><td colspan=\"5\">none: every booking of the service has its tables</td></tr>\n",
+        );
     }
     format!(
         r#"<!DOCTYPE html>
