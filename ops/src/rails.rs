@@ -325,22 +325,18 @@ fn progress_bar(rails: &RailArgs, plan: &Plan) -> ProgressBar {
         (Some(n), _) => {
             let pb = ProgressBar::new(n);
             pb.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} · {per_sec} · ETA {eta} · {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{prefix} [{bar:25}] {pos}/{len} ETA {eta} · {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             );
             pb
         }
         (None, Some(d)) => {
             let pb = ProgressBar::new(d.as_secs().max(1));
             pb.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} s · ETA {eta} · {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{prefix} [{bar:25}] {pos}/{len} s ETA {eta} · {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             );
             pb
         }
@@ -562,9 +558,8 @@ fn record(shared: &Shared, rails: &RailArgs, pb: &ProgressBar, job: &Job, o: Out
         pb.inc(1);
     }
     pb.set_message(format!(
-        "ok {:.1}% · errors {} · calls {}",
+        "ok {:.1}% · errors {}",
         100.0 * ok as f64 / calls as f64,
-        errors,
-        calls
+        errors
     ));
 }
