@@ -113,7 +113,29 @@ fn weights(v: &Value, into: &mut Weights) -> Result<()> {
     Ok(())
 }
 
+/// The longest strategy text accepted, in bytes (a real one is under 1 kB).
+pub const MAX_STRATEGY_BYTES: usize = 16 * 1024;
+
 impl Strategy {
+    /// Parses a strategy from its jsonb text; `None` (SQL NULL) means all defaults.
+    /// Every failure is [`AutoassignError::InvalidStrategy`] (22023): text over
+    /// [`MAX_STRATEGY_BYTES`], numbers outside f64 (`1e400`), nesting deeper than
+    /// serde_json's 128 levels, and everything [`Strategy::parse`] refuses.
+    pub fn parse_text(text: Option<&str>) -> Result<Strategy> {
+        let Some(text) = text else {
+            return Ok(Strategy::default());
+        };
+        if text.len() > MAX_STRATEGY_BYTES {
+            return Err(bad(format!(
+                "the strategy is {} bytes; at most {MAX_STRATEGY_BYTES} are accepted",
+                text.len()
+            )));
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| bad(format!("cannot read the strategy: {e}")))?;
+        Strategy::parse(Some(&value))
+    }
+
     /// Parses a strategy object; `None` (SQL NULL) means all defaults.
     pub fn parse(json: Option<&Value>) -> Result<Strategy> {
         let mut s = Strategy::default();
