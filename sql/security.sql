@@ -230,7 +230,7 @@ GRANT EXECUTE ON FUNCTION
 -- (the lifecycle triggers check each one); never writes allocations, holds, outbox,
 -- events or the retry queue, and cannot set a booking's status or outcome on insert.
 GRANT SELECT ON restaurants, zones, tables, table_adjacency, bookings, allocations,
-    booking_transitions TO autoassign_api;
+    booking_transitions, restaurant_access TO autoassign_api;
 GRANT INSERT (id, restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
 GRANT UPDATE (party_size, start_at, end_at, zone_id, status, updated_at) ON bookings TO autoassign_api;
 GRANT EXECUTE ON FUNCTION
@@ -340,6 +340,10 @@ BEGIN
                 FROM pg_catalog.pg_class c
                WHERE d.classid = 'pg_catalog.pg_class'::regclass AND c.oid = d.objid
                  AND c.relkind IN ('r', 'v', 'S')
+                 -- identity sequences follow their table
+                 AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend x
+                                  WHERE x.classid = 'pg_catalog.pg_class'::regclass
+                                    AND x.objid = c.oid AND x.deptype IN ('a', 'i'))
               UNION ALL
               SELECT 'FUNCTION', p.oid::regprocedure::text, p.proowner
                 FROM pg_catalog.pg_proc p

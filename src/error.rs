@@ -110,8 +110,8 @@ impl AutoassignError {
                  SELECT autoassign.autoassign_grant_restaurant(restaurant_id, role)."
             }
             Self::NotAllowed(_) => {
-                "Only a superuser or the owner of pg_autoassign's tables may do this; see the \
-                 README's Security section."
+                "The README's Security section says which roles may do this (the \
+                 simulated clock is for superusers only)."
             }
             Self::Spi(_) => "This is a bug in pg_autoassign; please report it.",
         }
