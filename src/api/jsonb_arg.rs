@@ -22,7 +22,8 @@ impl FromDatum for StrategyArg {
         }
         // SAFETY: PostgreSQL passes a valid jsonb datum for an argument declared jsonb;
         // jsonb_out detoasts it and returns a palloc'd, NUL-terminated C string.
-        let text = pgrx::direct_function_call::<&core::ffi::CStr>(pg_sys::jsonb_out, &[Some(datum)])?;
+        let text =
+            pgrx::direct_function_call::<&core::ffi::CStr>(pg_sys::jsonb_out, &[Some(datum)])?;
         // jsonb text is UTF-8 in a UTF-8 database; lossy keeps any other encoding parseable
         let owned = text.to_string_lossy().into_owned();
         pg_sys::pfree(text.as_ptr() as *mut core::ffi::c_void);
@@ -41,7 +42,9 @@ unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for StrategyArg {
             .unwrap_or_else(|| StrategyArg(String::new()))
     }
 
-    unsafe fn unbox_nullable_arg(arg: pgrx::callconv::Arg<'_, 'fcx>) -> pgrx::nullable::Nullable<Self> {
+    unsafe fn unbox_nullable_arg(
+        arg: pgrx::callconv::Arg<'_, 'fcx>,
+    ) -> pgrx::nullable::Nullable<Self> {
         arg.unbox_arg_using_from_datum().into()
     }
 }

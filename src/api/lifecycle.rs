@@ -83,7 +83,9 @@ fn autoassign_sweep(
         None => security::authorize_all("sweeping every restaurant at once"),
     });
     if let Some(now) = now {
-        or_raise(security::require_superuser("moving the sweep's clock (now)"));
+        or_raise(security::require_superuser(
+            "moving the sweep's clock (now)",
+        ));
         or_raise(crate::postgres::set_simulated_now(now));
     }
     let c = or_raise(assign::sweep(max_bookings, budget, restaurant_id));

@@ -85,7 +85,9 @@ pub fn micros_since(start: Instant) -> i64 {
 /// The planner's time limit: the strategy's deadline_ms, clamped to
 /// autoassign.max_planner_ms, which also applies when the strategy sets none.
 pub fn planner_deadline(deadline_ms: Option<u32>) -> Duration {
-    let cap = u64::try_from(gucs::MAX_PLANNER_MS.get()).unwrap_or(1).max(1);
+    let cap = u64::try_from(gucs::MAX_PLANNER_MS.get())
+        .unwrap_or(1)
+        .max(1);
     Duration::from_millis(deadline_ms.map_or(cap, |ms| u64::from(ms).min(cap)))
 }
 
@@ -286,7 +288,10 @@ pub(crate) fn hard_stop(
 /// A stay longer than autoassign.max_stay_minutes (an infinite end included) is refused.
 fn stay_too_long(c: &BookingCtx) -> bool {
     let max_us = i64::from(gucs::MAX_STAY_MINUTES.get()) * 60_000_000;
-    let stay_us = c.end_us.saturating_sub(c.start_us).saturating_sub(c.buffer_us);
+    let stay_us = c
+        .end_us
+        .saturating_sub(c.start_us)
+        .saturating_sub(c.buffer_us);
     stay_us > max_us
 }
 
