@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Upgrade test: released scripts are unchanged, and 0.1.0 + data + ALTER EXTENSION UPDATE
-# gives the same schema as a fresh 0.2.0 install, with the data intact and working.
+# gives the same schema as a fresh install of the current version (0.1.0 -> 0.2.0 -> ... -> Cargo.toml's version), with the data intact and working.
 #
 #   PGHOST=127.0.0.1 PGPORT=54410 scripts/upgrade_test.sh
 #
@@ -15,9 +15,10 @@ set -euo pipefail
 export PGUSER="${PGUSER:-postgres}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FROM=0.1.0
-TO=0.2.0
+# the version this checkout builds; ALTER EXTENSION walks every upgrade script on the way
+TO="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -1)"
 DB_A="pgaa_upgrade_a_$$"   # 0.1.0, data, then ALTER EXTENSION UPDATE
-DB_B="pgaa_upgrade_b_$$"   # fresh 0.2.0
+DB_B="pgaa_upgrade_b_$$"   # fresh $TO
 WORK="$(mktemp -d)"
 created=()
 
@@ -65,7 +66,9 @@ step "released install scripts are unchanged (sql/released.sha256)"
 # The server runs the scripts in its extension directory: they must be this repo's.
 step "the server's $FROM and upgrade scripts are this repo's"
 sharedir="$(sql postgres -c "SELECT setting FROM pg_config WHERE name = 'SHAREDIR'")"
-for f in "pg_autoassign--$FROM.sql" "pg_autoassign--$FROM--$TO.sql"; do
+chain=("pg_autoassign--$FROM.sql")
+for f in "$ROOT"/sql/pg_autoassign--*--*.sql; do chain+=("$(basename "$f")"); done
+for f in "${chain[@]}"; do
     installed="$(sql postgres -c "SELECT encode(sha256(pg_read_binary_file('$sharedir/extension/$f')), 'hex')")" ||
         fail "cannot read $sharedir/extension/$f on the server"
     [ "$installed" = "$(sha256sum "$ROOT/sql/$f" | cut -d' ' -f1)" ] ||

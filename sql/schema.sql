@@ -231,15 +231,18 @@ CREATE FUNCTION stay_end(start_at timestamptz, end_at timestamptz,
                          default_duration_minutes int, buffer_after_minutes int) RETURNS timestamptz
 -- STABLE, like timestamptz + interval itself: a function declared IMMUTABLE over a STABLE
 -- body is never inlined
+-- Every name is schema-qualified (and no SET search_path, which would stop inlining):
+-- inlined into a caller's query, the body resolves nothing through the caller's path.
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(end_at, start_at + make_interval(mins => default_duration_minutes))
-           + make_interval(mins => buffer_after_minutes)
+    SELECT coalesce(end_at, start_at OPERATOR(pg_catalog.+)
+                            pg_catalog.make_interval(mins => default_duration_minutes))
+           OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => buffer_after_minutes)
 $$;
 
 -- The window a booking blocks its tables for: [start, end + turnover buffer).
 CREATE FUNCTION stay_range(b bookings, r restaurants) RETURNS tstzrange
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT tstzrange(b.start_at,
+    SELECT pg_catalog.tstzrange(b.start_at,
                      autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes))
 $$;
 
@@ -247,7 +250,9 @@ $$;
 -- day in seconds. Leave it unset in production.
 CREATE FUNCTION clock_now() RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(nullif(current_setting('autoassign.simulated_now', true), '')::timestamptz, now())
+    SELECT CASE WHEN pg_catalog.current_setting('autoassign.simulated_now', true) OPERATOR(pg_catalog.<>) ''
+                THEN pg_catalog.current_setting('autoassign.simulated_now', true)::pg_catalog.timestamptz
+                ELSE pg_catalog.now() END
 $$;
 
 -- pg_dump skips an extension's member tables unless they are registered here; with these,

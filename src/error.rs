@@ -43,6 +43,12 @@ pub enum AutoassignError {
     #[error("table {0} does not exist")]
     TableNotFound(String),
 
+    #[error("permission denied: the calling role may not act for restaurant {0}")]
+    NotYourRestaurant(String),
+
+    #[error("permission denied: {0}")]
+    NotAllowed(&'static str),
+
     #[error("internal SPI error: {0}")]
     Spi(#[from] pgrx::spi::Error),
 }
@@ -62,6 +68,7 @@ impl AutoassignError {
             Self::PgCronMissing => ERRCODE_UNDEFINED_OBJECT,
             Self::PartyDoesNotFit { .. } | Self::TableInUse { .. } => ERRCODE_CHECK_VIOLATION,
             Self::TableNotFound(_) => ERRCODE_NO_DATA_FOUND,
+            Self::NotYourRestaurant(_) | Self::NotAllowed(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             Self::Spi(_) => ERRCODE_INTERNAL_ERROR,
         }
     }
@@ -97,6 +104,15 @@ impl AutoassignError {
                 "Retire the table from when the seated party leaves, or complete the booking first."
             }
             Self::TableNotFound(_) => "Pass the id of a row in autoassign.tables.",
+            Self::NotYourRestaurant(_) => {
+                "A role acts for the restaurants autoassign.restaurant_access grants it; the \
+                 database owner or an admin of that restaurant can run \
+                 SELECT autoassign.autoassign_grant_restaurant(restaurant_id, role)."
+            }
+            Self::NotAllowed(_) => {
+                "The README's Security section says which roles may do this (the \
+                 simulated clock is for superusers only)."
+            }
             Self::Spi(_) => "This is a bug in pg_autoassign; please report it.",
         }
     }
@@ -105,8 +121,25 @@ impl AutoassignError {
 impl From<AutoassignError> for ErrorReport {
     #[track_caller]
     fn from(err: AutoassignError) -> Self {
-        ErrorReport::new(err.sqlstate(), err.to_string(), "pg_autoassign").set_hint(err.hint())
+        ErrorReport::new(err.sqlstate(), clip(err.to_string()), "pg_autoassign")
+            .set_hint(err.hint())
     }
+}
+
+/// The longest error message we raise, in bytes: a message quoting a caller's value (a
+/// strategy, a source) never echoes a huge argument into the reply and the server log.
+pub const MAX_MESSAGE_BYTES: usize = 300;
+
+/// Cuts `msg` to [`MAX_MESSAGE_BYTES`] at a character boundary, saying how long it was.
+pub fn clip(msg: String) -> String {
+    if msg.len() <= MAX_MESSAGE_BYTES {
+        return msg;
+    }
+    let mut cut = MAX_MESSAGE_BYTES;
+    while !msg.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}... ({} bytes in all)", &msg[..cut], msg.len())
 }
 
 /// Raises the error as a PostgreSQL ERROR with its SQLSTATE and hint.

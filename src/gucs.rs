@@ -18,6 +18,9 @@ pub static TELEMETRY_SAMPLE_RATE: GucSetting<f64> = GucSetting::<f64>::new(0.1);
 pub static LOOKAHEAD_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(180);
 pub static CONFIRM_MAX_CONFLICTS: GucSetting<i32> = GucSetting::<i32>::new(3);
 pub static FLOOR_CACHE_SIZE: GucSetting<i32> = GucSetting::<i32>::new(256);
+pub static MAX_PLANNER_MS: GucSetting<i32> = GucSetting::<i32>::new(250);
+pub static MAX_HOLD_SECONDS: GucSetting<i32> = GucSetting::<i32>::new(1800);
+pub static MAX_STAY_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(720);
 pub static SIMULATED_NOW: GucSetting<Option<std::ffi::CString>> =
     GucSetting::<Option<std::ffi::CString>>::new(None);
 pub static CALLER: GucSetting<Option<std::ffi::CString>> =
@@ -76,12 +79,44 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"autoassign.max_planner_ms",
+        c"The longest one planner run may take, in milliseconds (server-side cap).",
+        c"Applies when a strategy has no deadline_ms and clamps a larger one. A run that \
+          reaches it returns reason timeout and no plan.",
+        &MAX_PLANNER_MS,
+        1,
+        600_000,
+        GucContext::Suset,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"autoassign.max_hold_seconds",
+        c"The longest hold autoassign_quote(hold_seconds => ...) may place, in seconds.",
+        c"A larger hold_seconds is refused with 22023.",
+        &MAX_HOLD_SECONDS,
+        0,
+        86_400,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"autoassign.max_stay_minutes",
+        c"The longest stay the planner accepts, in minutes (start to end, before the turnover buffer).",
+        c"A longer stay is refused with reason invalid_request (a hard reason: never retried).",
+        &MAX_STAY_MINUTES,
+        1,
+        7 * 24 * 60,
+        GucContext::Suset,
+        GucFlags::UNIT_MIN,
+    );
     GucRegistry::define_string_guc(
         c"autoassign.simulated_now",
         c"Replaces now() in pg_autoassign's time decisions (cutoff, holds, sweep). Simulation only.",
-        c"Empty means the real clock. Tests and the simulator set it to replay a day quickly.",
+        c"Empty means the real clock. Tests and the simulator set it to replay a day quickly. \
+          Superuser only: moving the clock makes past bookings confirmable.",
         &SIMULATED_NOW,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_string_guc(

@@ -38,7 +38,22 @@ extension_sql_file!(
     name = "ops",
     requires = ["schema", "telemetry"]
 );
-extension_sql_file!("../sql/api.sql", name = "api_sql", finalize);
+extension_sql_file!(
+    "../sql/api.sql",
+    name = "api_sql",
+    requires = [
+        "schema",
+        "telemetry",
+        "sweep",
+        "lifecycle",
+        api::capacity::free_capacity_ts,
+        api::lifecycle::retire_table_at,
+        api::stats::autoassign_stats
+    ]
+);
+// Roles, grants, row-level security, SECURITY DEFINER and pinned search_path for every
+// object above: loaded last.
+extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -113,7 +113,29 @@ fn weights(v: &Value, into: &mut Weights) -> Result<()> {
     Ok(())
 }
 
+/// The longest strategy text accepted, in bytes (a real one is under 1 kB).
+pub const MAX_STRATEGY_BYTES: usize = 16 * 1024;
+
 impl Strategy {
+    /// Parses a strategy from its jsonb text; `None` (SQL NULL) means all defaults.
+    /// Every failure is [`AutoassignError::InvalidStrategy`] (22023): text over
+    /// [`MAX_STRATEGY_BYTES`], numbers outside f64 (`1e400`), nesting deeper than
+    /// serde_json's 128 levels, and everything [`Strategy::parse`] refuses.
+    pub fn parse_text(text: Option<&str>) -> Result<Strategy> {
+        let Some(text) = text else {
+            return Ok(Strategy::default());
+        };
+        if text.len() > MAX_STRATEGY_BYTES {
+            return Err(bad(format!(
+                "the strategy is {} bytes; at most {MAX_STRATEGY_BYTES} are accepted",
+                text.len()
+            )));
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| bad(format!("cannot read the strategy: {e}")))?;
+        Strategy::parse(Some(&value))
+    }
+
     /// Parses a strategy object; `None` (SQL NULL) means all defaults.
     pub fn parse(json: Option<&Value>) -> Result<Strategy> {
         let mut s = Strategy::default();
@@ -229,6 +251,97 @@ mod tests {
         }
         for bad in ["", "API", "a-b", "x y", &"a".repeat(33)] {
             assert!(check_source(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hostile_texts_are_22023() {
+        let digits = format!("{{\"max_tables\": 1{}}}", "0".repeat(400));
+        let deep = format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200));
+        let long = format!("{{\"relaxed\": \"{}\"}}", "x".repeat(1_000_000));
+        for text in [
+            "{\"max_tables\": 1e400}",
+            digits.as_str(),
+            deep.as_str(),
+            long.as_str(),
+            "",
+            "{",
+            "NaN",
+            "{\"max_tables\": NaN}",
+            "{\"max_tables\": 3.0000000001}",
+            "{\"deadline_ms\": 18446744073709551616}",
+            "{\"weights\": {\"waste\": -1e308}}",
+        ] {
+            match Strategy::parse_text(Some(text)) {
+                Err(AutoassignError::InvalidStrategy(msg)) => assert!(!msg.is_empty()),
+                other => panic!("{:.60}: expected InvalidStrategy, got {other:?}", text),
+            }
+        }
+        assert_eq!(Strategy::parse_text(None).unwrap(), Strategy::default());
+        assert_eq!(
+            Strategy::parse_text(Some("{}")).unwrap(),
+            Strategy::default()
+        );
+    }
+
+    /// Any JSON text at all: parse_text returns a strategy or InvalidStrategy (22023),
+    /// never panics (which PostgreSQL would report as XX000).
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("max_tables".to_string()),
+            Just("require_adjacency".to_string()),
+            Just("max_overage".to_string()),
+            Just("zone_id".to_string()),
+            Just("avoid_tables".to_string()),
+            Just("deadline_ms".to_string()),
+            Just("exhaustive".to_string()),
+            Just("lookahead".to_string()),
+            Just("weights".to_string()),
+            Just("waste".to_string()),
+            Just("relaxed".to_string()),
+            "[a-z_]{0,12}",
+        ];
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|f| format!("{f:e}")),
+            "-?[0-9]{1,450}(\\.[0-9]{0,5})?(e[+-]?[0-9]{1,4})?",
+            "\"[ -~]{0,40}\"",
+            Just("\"0b5c7f4e-1f2a-4c3d-9e8f-0123456789ab\"".to_string()),
+        ];
+        leaf.prop_recursive(8, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((key.clone(), inner), 0..6).prop_map(|kv| {
+                    let body: Vec<String> = kv
+                        .into_iter()
+                        .map(|(k, v)| format!("\"{k}\":{v}"))
+                        .collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn any_json_is_a_strategy_or_22023(text in arb_json()) {
+            match Strategy::parse_text(Some(&text)) {
+                Ok(_) | Err(AutoassignError::InvalidStrategy(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "{text:.80}: {other:?}"),
+            }
+        }
+
+        #[test]
+        fn any_text_is_a_strategy_or_22023(text in "\\PC{0,200}") {
+            match Strategy::parse_text(Some(&text)) {
+                Ok(_) | Err(AutoassignError::InvalidStrategy(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "{text:.80}: {other:?}"),
+            }
         }
     }
 }

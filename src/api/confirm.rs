@@ -1,7 +1,7 @@
 use super::{common_args, or_raise};
 use crate::assign;
 use pgrx::prelude::*;
-use pgrx::{JsonB, Uuid};
+use pgrx::Uuid;
 use std::time::Instant;
 
 /// Plans and commits the booking's tables atomically in the caller's transaction.
@@ -10,7 +10,7 @@ use std::time::Instant;
 #[pg_extern(volatile)]
 fn autoassign_confirm(
     booking_id: Option<Uuid>,
-    strategy: default!(Option<JsonB>, "'{}'"),
+    strategy: default!(Option<super::jsonb_arg::StrategyArg>, "'{}'"),
     source: default!(Option<&str>, "'api'"),
 ) -> TableIterator<
     'static,

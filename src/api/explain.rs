@@ -3,7 +3,7 @@ use crate::assign;
 use crate::postgres::booking;
 use crate::reason::Reason;
 use pgrx::prelude::*;
-use pgrx::{JsonB, Uuid};
+use pgrx::Uuid;
 use std::time::Instant;
 
 /// EXPLAIN for the planner: each stage in order with what it kept, what it pruned and
@@ -12,7 +12,7 @@ use std::time::Instant;
 #[pg_extern(volatile)]
 fn autoassign_explain(
     booking_id: Option<Uuid>,
-    strategy: default!(Option<JsonB>, "'{}'"),
+    strategy: default!(Option<super::jsonb_arg::StrategyArg>, "'{}'"),
     source: default!(Option<&str>, "'ops'"),
 ) -> TableIterator<
     'static,

@@ -77,7 +77,15 @@ fn autoassign_sweep(
 > {
     let max_bookings = or_raise(max_bookings.ok_or(AutoassignError::NullArgument("max_bookings")));
     let budget = or_raise(time_budget_ms.ok_or(AutoassignError::NullArgument("time_budget_ms")));
+    use crate::postgres::security;
+    or_raise(match restaurant_id {
+        Some(r) => security::authorize(r),
+        None => security::authorize_all("sweeping every restaurant at once"),
+    });
     if let Some(now) = now {
+        or_raise(security::require_superuser(
+            "moving the sweep's clock (now)",
+        ));
         or_raise(crate::postgres::set_simulated_now(now));
     }
     let c = or_raise(assign::sweep(max_bookings, budget, restaurant_id));

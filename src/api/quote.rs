@@ -13,7 +13,7 @@ use std::time::Instant;
 #[pg_extern(volatile)]
 fn autoassign_quote(
     booking_id: Option<Uuid>,
-    strategy: default!(Option<JsonB>, "'{}'"),
+    strategy: default!(Option<super::jsonb_arg::StrategyArg>, "'{}'"),
     source: default!(Option<&str>, "'api'"),
     hold_seconds: default!(Option<i32>, "0"),
 ) -> TableIterator<

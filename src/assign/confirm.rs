@@ -80,8 +80,9 @@ fn confirm_in_subxact(
         let duration_us = hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;
         let attempt = ctx.as_ref().map_or(0, next_attempt);
         let mut settled = None;
-        if let (Some(ctx), Reason::PastCutoff) = (ctx.as_ref(), reason) {
-            // still pending: record the attempt, which settles the booking (cutoff)
+        if let (Some(ctx), Reason::PastCutoff | Reason::InvalidRequest) = (ctx.as_ref(), reason) {
+            // still pending: record the attempt, which settles the booking (cutoff, or
+            // gave_up for a stay longer than autoassign.max_stay_minutes: hard)
             settled = record_failure(
                 ctx,
                 source,

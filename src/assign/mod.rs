@@ -82,6 +82,15 @@ pub fn micros_since(start: Instant) -> i64 {
     start.elapsed().as_micros().min(i64::MAX as u128) as i64
 }
 
+/// The planner's time limit: the strategy's deadline_ms, clamped to
+/// autoassign.max_planner_ms, which also applies when the strategy sets none.
+pub fn planner_deadline(deadline_ms: Option<u32>) -> Duration {
+    let cap = u64::try_from(gucs::MAX_PLANNER_MS.get())
+        .unwrap_or(1)
+        .max(1);
+    Duration::from_millis(deadline_ms.map_or(cap, |ms| u64::from(ms).min(cap)))
+}
+
 fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
     let zone_restrict = match strategy.zone_id {
         Some(z) => Some(floor.zone_index(z).ok_or_else(|| {
@@ -108,9 +117,7 @@ fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
         max_overage: strategy.max_overage,
         zone_restrict,
         avoid,
-        deadline: strategy
-            .deadline_ms
-            .map(|ms| Duration::from_millis(ms.into())),
+        deadline: Some(planner_deadline(strategy.deadline_ms)),
         exhaustive: strategy.exhaustive,
         weights: strategy.weights,
         ..Knobs::default()
@@ -278,11 +285,22 @@ pub(crate) fn hard_stop(
     Ok(duration_us)
 }
 
+/// A stay longer than autoassign.max_stay_minutes (an infinite end included) is refused.
+fn stay_too_long(c: &BookingCtx) -> bool {
+    let max_us = i64::from(gucs::MAX_STAY_MINUTES.get()) * 60_000_000;
+    let stay_us = c
+        .end_us
+        .saturating_sub(c.start_us)
+        .saturating_sub(c.buffer_us);
+    stay_us > max_us
+}
+
 pub(crate) fn precheck(ctx: Option<&BookingCtx>) -> Option<Reason> {
     match ctx {
         None => Some(Reason::BookingNotFound),
         Some(c) if c.status != "pending" => Some(Reason::BookingNotPending),
         Some(c) if c.past_cutoff => Some(Reason::PastCutoff),
+        Some(c) if stay_too_long(c) => Some(Reason::InvalidRequest),
         Some(_) => None,
     }
 }

@@ -22,9 +22,11 @@ pub fn quote(
     hold_seconds: i32,
     started: Instant,
 ) -> Result<QuoteResult> {
-    if hold_seconds < 0 {
+    let max_hold = crate::gucs::MAX_HOLD_SECONDS.get();
+    if !(0..=max_hold).contains(&hold_seconds) {
         return Err(AutoassignError::InvalidArgument(format!(
-            "hold_seconds = {hold_seconds} must be >= 0"
+            "hold_seconds = {hold_seconds} must be between 0 and {max_hold} \
+             (autoassign.max_hold_seconds)"
         )));
     }
     let ctx = booking::load(booking_id, hold_seconds > 0)?;
@@ -39,7 +41,12 @@ pub fn quote(
     let Some(ctx) = ctx else {
         unreachable!("precheck returns BookingNotFound for None")
     };
-    let run = plan_booking(&ctx, strategy, source, started)?;
+    let mut run = plan_booking(&ctx, strategy, source, started)?;
+    if run.reason == Some(Reason::Timeout) {
+        // a run cut by its deadline may hold plans it never finished comparing: a quote
+        // that says timeout offers none (and holds none)
+        run.outcome.plans.clear();
+    }
     let mut held = false;
     if hold_seconds > 0 {
         if let Some(best) = run.best() {

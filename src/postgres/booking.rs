@@ -71,7 +71,18 @@ fn from_row(booking_id: Uuid, row: &pgrx::spi::SpiHeapTupleData<'_>) -> Result<B
 /// Reads the booking; with `lock`, takes its row lock (FOR UPDATE) first, so confirm
 /// and cancel serialise per booking. Without it the read stays read-only (no xid),
 /// so quote and explain work on a replica.
+///
+/// Every booking the Rust code acts on is read here, so this is where the caller's
+/// right to act for the booking's restaurant is checked (42501 otherwise).
 pub fn load(booking_id: Uuid, lock: bool) -> Result<Option<BookingCtx>> {
+    let ctx = load_unchecked(booking_id, lock)?;
+    if let Some(c) = &ctx {
+        super::security::authorize(c.restaurant_id)?;
+    }
+    Ok(ctx)
+}
+
+fn load_unchecked(booking_id: Uuid, lock: bool) -> Result<Option<BookingCtx>> {
     let args = [booking_id.into()];
     if lock {
         let query = format!("{SELECT} FOR UPDATE OF b");

@@ -6,7 +6,7 @@ use super::floor_cache::CachedFloor;
 use super::{micros_ts, ts_micros};
 use crate::error::Result;
 use autoassign_planner::{Busy, Pending};
-use pgrx::datum::{Interval, TimestampWithTimeZone};
+use pgrx::datum::{Interval, Range, RangeBound, TimestampWithTimeZone};
 use pgrx::prelude::*;
 use pgrx::Uuid;
 
@@ -82,18 +82,20 @@ pub fn busy(
     start_us: i64,
     end_us: i64,
 ) -> Result<Vec<Busy>> {
-    let query = "SELECT table_id, lower(during), upper(during)
+    // Each range is selected once and decoded here (no lower()/upper() calls per row);
+    // a retired table's interval is [retired_from, infinity).
+    let query = "SELECT table_id, during
            FROM autoassign.allocations
           WHERE restaurant_id = $1 AND during && tstzrange($2, $3)
             AND booking_id IS DISTINCT FROM $4
          UNION ALL
-         SELECT table_id, lower(during), upper(during)
+         SELECT table_id, during
            FROM autoassign.holds
           WHERE restaurant_id = $1 AND during && tstzrange($2, $3)
             AND expires_at > autoassign.clock_now()
             AND booking_id IS DISTINCT FROM $4
          UNION ALL
-         SELECT id, retired_from, 'infinity'::timestamptz
+         SELECT id, tstzrange(retired_from, NULL)
            FROM autoassign.tables
           WHERE restaurant_id = $1 AND retired_from < $3";
     let args = [
@@ -105,21 +107,32 @@ pub fn busy(
     Spi::connect(|client| {
         let mut out = Vec::new();
         for row in super::stmt::select(client, query, None, &args)? {
-            let (Some(table), Some(start), Some(end)) = (
+            let (Some(table), Some(during)) = (
                 row.get::<Uuid>(1)?,
-                row.get::<TimestampWithTimeZone>(2)?,
-                row.get::<TimestampWithTimeZone>(3)?,
+                row.get::<Range<TimestampWithTimeZone>>(2)?,
             ) else {
                 continue;
             };
-            if let Some(table) = floor.table_index(table) {
-                out.push(Busy {
-                    table,
-                    start: ts_micros(start),
-                    end: ts_micros(end),
-                });
-            }
+            let (Some(table), Some((start, end))) = (floor.table_index(table), bounds(&during))
+            else {
+                continue;
+            };
+            out.push(Busy { table, start, end });
         }
         Ok(out)
     })
+}
+
+/// [start, end) of a stored stay in microseconds; an unbounded side is -inf/+inf. The
+/// ranges we store are canonical [) (tstzrange's default), so the bound kind is ignored.
+fn bounds(during: &Range<TimestampWithTimeZone>) -> Option<(i64, i64)> {
+    if during.is_empty() {
+        return None;
+    }
+    let at = |b: Option<&RangeBound<TimestampWithTimeZone>>, inf: i64| match b.and_then(|b| b.get())
+    {
+        Some(t) => ts_micros(*t),
+        None => inf,
+    };
+    Some((at(during.lower(), i64::MIN), at(during.upper(), i64::MAX)))
 }

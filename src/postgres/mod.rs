@@ -6,6 +6,7 @@ pub mod busy;
 pub mod events;
 pub mod floor_cache;
 pub mod queue;
+pub mod security;
 pub mod stats;
 pub mod stmt;
 pub mod subxact;
@@ -45,14 +46,25 @@ pub fn nil_uuid() -> pgrx::Uuid {
 }
 
 /// Sets `autoassign.simulated_now` for the rest of the transaction (tests, simulator).
+/// The setting is superuser-only (PGC_SUSET); the caller has checked that the acting
+/// role is a superuser, and inside SECURITY DEFINER set_config() would check the owner.
 pub fn set_simulated_now(now: TimestampWithTimeZone) -> crate::error::Result<()> {
-    pgrx::Spi::connect_mut(|client| {
-        stmt::update(
-            client,
-            "SELECT set_config('autoassign.simulated_now', $1::text, true)",
-            None,
-            &[now.into()],
-        )?;
-        Ok(())
-    })
+    let text = pgrx::Spi::get_one_with_args::<String>("SELECT $1::text", &[now.into()])?
+        .unwrap_or_default();
+    let value = std::ffi::CString::new(text).unwrap_or_default();
+    // SAFETY: both strings are NUL-terminated and live across the call; an invalid value
+    // raises a PostgreSQL ERROR (elevel ERROR), which pgrx turns into an unwinding panic.
+    unsafe {
+        pgrx::pg_sys::set_config_option(
+            c"autoassign.simulated_now".as_ptr(),
+            value.as_ptr(),
+            pgrx::pg_sys::GucContext::PGC_SUSET,
+            pgrx::pg_sys::GucSource::PGC_S_SESSION,
+            pgrx::pg_sys::GucAction::GUC_ACTION_LOCAL,
+            true,
+            pgrx::PgLogLevel::ERROR as core::ffi::c_int,
+            false,
+        );
+    }
+    Ok(())
 }

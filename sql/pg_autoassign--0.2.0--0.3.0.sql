@@ -1,0 +1,414 @@
+\echo Use "ALTER EXTENSION pg_autoassign UPDATE TO '0.3.0'" to load this file. \quit
+
+-- pg_autoassign 0.2.0 -> 0.3.0. Runs inside ALTER EXTENSION ... UPDATE (one transaction,
+-- search_path = autoassign) and leaves exactly what a fresh 0.3.0 install creates,
+-- keeping every row. scripts/upgrade_test.sh upgrades a database with data and compares
+-- its catalog with a fresh 0.3.0 install. Definitions are copied verbatim from the 0.3.0
+-- install script (tasks/security-20261130-0900/upgrade-builder).
+--
+-- What changes:
+--   * security (issue 10): roles, restaurant_access and row-level security, grants,
+--     SECURITY DEFINER write paths, pinned search_path on every function, ownership by
+--     the extension owner, finite stays, time zone check (sql/security.sql, last below);
+--   * stay_end, stay_range and clock_now qualify every name (they stay inlinable).
+
+-------------------------------------------------------------------------------------------
+-- 1. The inlinable helpers, now hijack-proof.
+
+-- When a booking releases its tables: end (or start + default duration) + turnover
+-- buffer. Scalar arguments keep it inlinable in hot queries (a whole-row argument
+-- would build a composite datum per row).
+CREATE OR REPLACE FUNCTION stay_end(start_at timestamptz, end_at timestamptz,
+                         default_duration_minutes int, buffer_after_minutes int) RETURNS timestamptz
+-- STABLE, like timestamptz + interval itself: a function declared IMMUTABLE over a STABLE
+-- body is never inlined
+-- Every name is schema-qualified (and no SET search_path, which would stop inlining):
+-- inlined into a caller's query, the body resolves nothing through the caller's path.
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(end_at, start_at OPERATOR(pg_catalog.+)
+                            pg_catalog.make_interval(mins => default_duration_minutes))
+           OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => buffer_after_minutes)
+$$;
+
+-- The window a booking blocks its tables for: [start, end + turnover buffer).
+CREATE OR REPLACE FUNCTION stay_range(b bookings, r restaurants) RETURNS tstzrange
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.tstzrange(b.start_at,
+                     autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes))
+$$;
+
+-- now(), unless autoassign.simulated_now is set: tests and the simulator replay a whole
+-- day in seconds. Leave it unset in production.
+CREATE OR REPLACE FUNCTION clock_now() RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN pg_catalog.current_setting('autoassign.simulated_now', true) OPERATOR(pg_catalog.<>) ''
+                THEN pg_catalog.current_setting('autoassign.simulated_now', true)::pg_catalog.timestamptz
+                ELSE pg_catalog.now() END
+$$;
+
+-------------------------------------------------------------------------------------------
+-- 2. Security, as a fresh install runs it: last, so it covers every function above.
+
+-- pg_autoassign security: least privilege and hostile input (README "Security").
+-- Loaded last (finalize), so every object it governs already exists. The whole privilege
+-- model is here:
+--   1. roles: autoassign_api, autoassign_admin, autoassign_reader (NOLOGIN);
+--   2. tenants: restaurant_access says which roles act for which restaurant; row-level
+--      security on every tenant table follows it; the Rust functions check it
+--      (src/postgres/security.rs);
+--   3. grants: PUBLIC gets nothing; each role gets what its job needs;
+--   4. write paths run as SECURITY DEFINER, owned by the extension owner;
+--   5. every function pins search_path (three inlinable SQL helpers qualify every name
+--      instead), so nothing planted in another schema ever runs inside ours;
+--   6. hostile input: finite stays, real time zones.
+-- The extension owner (@extowner@, who ran CREATE EXTENSION: the database owner on a
+-- managed service) owns every object, acts for every restaurant, and bypasses row-level
+-- security as table owner. Superusers do too.
+
+-------------------------------------------------------------------------------------------
+-- 1. Roles. Roles are cluster-wide: created once, reused by every database that installs
+--    pg_autoassign. A login role gets one of them with GRANT (README "Security").
+
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['autoassign_reader', 'autoassign_api', 'autoassign_admin'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+        END IF;
+    END LOOP;
+    -- an admin can do what the booking API and the diagnostics can
+    IF NOT pg_catalog.pg_has_role('autoassign_admin', 'autoassign_api', 'MEMBER') THEN
+        GRANT autoassign_api TO autoassign_admin;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('autoassign_admin', 'autoassign_reader', 'MEMBER') THEN
+        GRANT autoassign_reader TO autoassign_admin;
+    END IF;
+    -- the extension owner hands the roles to its application's login roles
+    IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid = '@extowner@'::regrole)
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                        WHERE m.roleid = 'autoassign_admin'::regrole
+                          AND m.member = '@extowner@'::regrole AND m.admin_option) THEN
+        GRANT autoassign_admin, autoassign_api, autoassign_reader TO @extowner@ WITH ADMIN OPTION;
+    END IF;
+END $$;
+
+-------------------------------------------------------------------------------------------
+-- 2. Tenants.
+
+-- Which roles act for which restaurant. A role acts for a restaurant when it is, or is a
+-- member of (with INHERIT), a role listed here for it. Superusers and members of the
+-- extension owner act for every restaurant. Grant and revoke with the functions below.
+CREATE TABLE restaurant_access (
+    restaurant_id uuid NOT NULL REFERENCES restaurants (id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED,
+    role_name name NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (restaurant_id, role_name)
+);
+CREATE INDEX restaurant_access_role ON restaurant_access (role_name);
+SELECT pg_catalog.pg_extension_config_dump('restaurant_access', '');
+
+-- The role the session acts as: SET ROLE's role, else the login role. SECURITY DEFINER
+-- changes current_user but not this, so it names the caller inside our functions.
+CREATE FUNCTION acting_role() RETURNS name
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
+                ELSE current_setting('role')::name END
+$$;
+
+-- Whether role p_role acts for restaurant p_restaurant (NULL: for every restaurant).
+-- src/postgres/security.rs asks this for every booking, restaurant and table it touches.
+CREATE FUNCTION may_access(p_restaurant uuid, p_role oid) RETURNS bool
+LANGUAGE sql STABLE AS $$
+    SELECT pg_has_role(p_role, c.relowner, 'USAGE')
+        OR (p_restaurant IS NOT NULL
+            AND EXISTS (SELECT 1 FROM autoassign.restaurant_access a
+                          JOIN pg_roles r ON r.rolname = a.role_name
+                         WHERE a.restaurant_id = p_restaurant
+                           AND pg_has_role(p_role, r.oid, 'USAGE')))
+      FROM pg_class c
+     WHERE c.oid = 'autoassign.restaurants'::regclass
+$$;
+
+-- Lets role_name act for a restaurant. Allowed for the extension owner, superusers, and
+-- admins who act for that restaurant themselves.
+CREATE FUNCTION autoassign_grant_restaurant(restaurant_id uuid, role_name name) RETURNS bool
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF restaurant_id IS NULL OR role_name IS NULL THEN
+        RAISE EXCEPTION 'restaurant_id and role_name must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = autoassign_grant_restaurant.role_name) THEN
+        RAISE EXCEPTION 'role "%" does not exist', left(role_name, 64) USING ERRCODE = '42704';
+    END IF;
+    IF NOT autoassign.may_access(restaurant_id, autoassign.acting_role()::regrole)
+       OR NOT pg_has_role(autoassign.acting_role(), 'autoassign_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied: % may not grant restaurant %', autoassign.acting_role(), restaurant_id
+            USING ERRCODE = '42501',
+                  HINT = 'The extension owner, or an admin (autoassign_admin) who acts for the restaurant, grants it.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM autoassign.restaurants r WHERE r.id = autoassign_grant_restaurant.restaurant_id) THEN
+        RAISE EXCEPTION 'restaurant % does not exist', restaurant_id USING ERRCODE = 'P0002';
+    END IF;
+    INSERT INTO autoassign.restaurant_access AS a (restaurant_id, role_name)
+    VALUES (autoassign_grant_restaurant.restaurant_id, autoassign_grant_restaurant.role_name)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END $$;
+
+CREATE FUNCTION autoassign_revoke_restaurant(restaurant_id uuid, role_name name) RETURNS bool
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT autoassign.may_access(restaurant_id, autoassign.acting_role()::regrole)
+       OR NOT pg_has_role(autoassign.acting_role(), 'autoassign_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied: % may not revoke restaurant %', autoassign.acting_role(), restaurant_id
+            USING ERRCODE = '42501',
+                  HINT = 'The extension owner, or an admin (autoassign_admin) who acts for the restaurant, revokes it.';
+    END IF;
+    DELETE FROM autoassign.restaurant_access a
+     WHERE a.restaurant_id = autoassign_revoke_restaurant.restaurant_id
+       AND a.role_name = autoassign_revoke_restaurant.role_name;
+    RETURN FOUND;
+END $$;
+
+-- An admin who creates a restaurant acts for it from then on (the row lands before the
+-- restaurant does: its foreign key is deferred, so INSERT ... RETURNING already sees it).
+CREATE FUNCTION restaurants_grant_creator() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    creator name := autoassign.acting_role();
+BEGIN
+    IF NOT autoassign.may_access(NULL, creator::regrole) THEN
+        INSERT INTO autoassign.restaurant_access (restaurant_id, role_name)
+        VALUES (NEW.id, creator) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER restaurants_grant_creator BEFORE INSERT ON restaurants
+    FOR EACH ROW EXECUTE FUNCTION restaurants_grant_creator();
+
+-- Row-level security: a role sees and changes only its restaurants' rows, whichever table
+-- it reads. restaurant_access shows a role its own grants, so each policy is one semi-join
+-- that the planner runs once per query.
+ALTER TABLE restaurant_access ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_grants ON restaurant_access FOR SELECT
+    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = restaurant_access.role_name
+                      AND pg_catalog.pg_has_role(r.oid, 'USAGE')));
+
+-- Whether the caller has a grant for the restaurant. VOLATILE, so that it sees the grant
+-- restaurants_grant_creator made earlier in the same INSERT ... RETURNING.
+CREATE FUNCTION granted_restaurant(p_restaurant uuid) RETURNS bool
+LANGUAGE sql VOLATILE AS $$
+    SELECT EXISTS (SELECT 1 FROM autoassign.restaurant_access a WHERE a.restaurant_id = p_restaurant)
+$$;
+
+ALTER TABLE restaurants ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON restaurants USING (autoassign.granted_restaurant(id));
+CREATE POLICY admin_creates ON restaurants FOR INSERT TO autoassign_admin WITH CHECK (true);
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['zones', 'tables', 'table_adjacency', 'bookings', 'allocations',
+                             'holds', 'events', 'outbox', 'retry_queue'] LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE autoassign.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY tenant ON autoassign.%I
+                 USING (restaurant_id IN (SELECT a.restaurant_id FROM autoassign.restaurant_access a))', t);
+    END LOOP;
+END $$;
+
+-------------------------------------------------------------------------------------------
+-- 6. Hostile input (before the grants, so its functions are covered below).
+
+-- A stay has finite ends: 'infinity' would block a table for ever.
+ALTER TABLE bookings ADD CONSTRAINT bookings_stay_finite
+    CHECK (isfinite(start_at) AND (end_at IS NULL OR isfinite(end_at)));
+
+-- A restaurant's time zone must be one PostgreSQL knows (22023 otherwise).
+CREATE FUNCTION restaurants_timezone_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM now() AT TIME ZONE NEW.timezone;
+    RETURN NEW;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RAISE EXCEPTION 'time zone "%" is not recognised', left(NEW.timezone, 64)
+        USING ERRCODE = '22023',
+              HINT = 'Use a name from pg_timezone_names, such as Europe/London.';
+END $$;
+CREATE TRIGGER restaurants_timezone_check BEFORE INSERT OR UPDATE OF timezone ON restaurants
+    FOR EACH ROW EXECUTE FUNCTION restaurants_timezone_check();
+
+-------------------------------------------------------------------------------------------
+-- 3. Grants. PUBLIC gets nothing; then each role what its job needs.
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT d.objid::regprocedure FROM pg_catalog.pg_depend d
+              WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+                AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
+                AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e' LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END $$;
+
+GRANT USAGE ON SCHEMA autoassign TO autoassign_reader, autoassign_api, autoassign_admin;
+
+-- Every role: the pure helpers its queries may use.
+GRANT EXECUTE ON FUNCTION stay_end(timestamptz, timestamptz, int, int), stay_range(bookings, restaurants),
+    clock_now(), acting_role(), granted_restaurant(uuid)
+    TO autoassign_reader, autoassign_api, autoassign_admin;
+
+-- autoassign_reader: diagnostics. Reads every table and view, its restaurants' rows only.
+GRANT SELECT ON ALL TABLES IN SCHEMA autoassign TO autoassign_reader;
+GRANT EXECUTE ON FUNCTION
+    autoassign_explain(uuid, jsonb, text),
+    autoassign_free_capacity(uuid, timestamptz, timestamptz),
+    autoassign_free_capacity_ts(uuid, timestamptz, timestamptz),
+    autoassign_booking_history(uuid),
+    autoassign_stats(),
+    autoassign_floor_cache_stats()
+    TO autoassign_reader;
+
+-- autoassign_api: the booking API. Books, quotes, confirms and cancels through the
+-- functions; inserts bookings and makes the booking app's own status and stay changes
+-- (the lifecycle triggers check each one); never writes allocations, holds, outbox,
+-- events or the retry queue, and cannot set a booking's status or outcome on insert.
+GRANT SELECT ON restaurants, zones, tables, table_adjacency, bookings, allocations,
+    booking_transitions, restaurant_access TO autoassign_api;
+GRANT INSERT (id, restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
+GRANT UPDATE (party_size, start_at, end_at, zone_id, status, updated_at) ON bookings TO autoassign_api;
+GRANT EXECUTE ON FUNCTION
+    autoassign_quote(uuid, jsonb, text, int),
+    autoassign_confirm(uuid, jsonb, text),
+    autoassign_cancel(uuid, text),
+    autoassign_free_capacity(uuid, timestamptz, timestamptz),
+    autoassign_free_capacity_ts(uuid, timestamptz, timestamptz)
+    TO autoassign_api;
+
+-- autoassign_admin (also a member of the two above): the floor, the retry policy, table
+-- retirement, the sweep, outbox delivery, and who acts for its restaurants.
+GRANT INSERT, UPDATE, DELETE ON restaurants, zones, tables, table_adjacency TO autoassign_admin;
+GRANT DELETE ON bookings TO autoassign_admin;
+GRANT UPDATE (sent_at) ON outbox TO autoassign_admin;
+GRANT UPDATE ON retry_policy TO autoassign_admin;
+GRANT USAGE ON SEQUENCE floor_version_seq TO autoassign_admin;
+GRANT EXECUTE ON FUNCTION
+    autoassign_retire_table(uuid, timestamptz),
+    autoassign_retire_table_at(uuid, timestamptz, text),
+    autoassign_sweep(int, int, uuid, timestamptz),
+    autoassign_schedule_sweep(text),
+    autoassign_unschedule_sweep(),
+    autoassign_stats_reset(),
+    autoassign_grant_restaurant(uuid, name),
+    autoassign_revoke_restaurant(uuid, name),
+    autoassign_demo_load(date, bigint)
+    TO autoassign_admin;
+
+-------------------------------------------------------------------------------------------
+-- 4. SECURITY DEFINER: the write paths, the tenant lookups, and every trigger function
+--    (a trigger fired by the API's UPDATE writes allocations, outbox and queue rows the
+--    API role may not write itself). Each checks the caller's restaurant itself.
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+           AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
+           AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
+           AND (p.prorettype = 'pg_catalog.trigger'::regtype
+                OR p.proname IN ('autoassign_quote', 'autoassign_confirm', 'autoassign_cancel',
+                                 'autoassign_explain', 'autoassign_free_capacity_ts',
+                                 'autoassign_retire_table_at', 'autoassign_sweep',
+                                 'replan_booking', 'booking_plan_problem',
+                                 'autoassign_stats', 'autoassign_stats_reset',
+                                 'autoassign_schedule_sweep', 'autoassign_unschedule_sweep',
+                                 'autoassign_prune_events', 'autoassign_demo_load',
+                                 'may_access', 'autoassign_grant_restaurant',
+                                 'autoassign_revoke_restaurant', 'lock_tables',
+                                 'release_tables', 'wake_overlapping'))
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f);
+    END LOOP;
+END $$;
+
+-------------------------------------------------------------------------------------------
+-- 5. search_path. Every function runs with search_path = pg_catalog, pg_temp: built-in
+--    names resolve in pg_catalog, ours are written autoassign.x, and nothing a user can
+--    create elsewhere (public, pg_temp) is ever found first. The three inlinable SQL
+--    helpers (stay_end, stay_range, clock_now) cannot carry a SET clause without losing
+--    inlining in hot queries, so every name in their bodies is schema-qualified instead
+--    (sql/schema.sql); pgrx-tests/sql/security.sql plants shadows to prove both.
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+           AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
+           AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
+           AND p.proname NOT IN ('stay_end', 'stay_range', 'clock_now')
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
+    END LOOP;
+END $$;
+
+-- Views check the caller's privileges and row-level security, not the view owner's.
+ALTER VIEW quote_latency SET (security_invoker = true);
+ALTER VIEW reason_breakdown SET (security_invoker = true);
+ALTER VIEW booking_outcomes SET (security_invoker = true);
+ALTER VIEW booking_transitions SET (security_invoker = true);
+ALTER VIEW stats SET (security_invoker = true);
+
+-------------------------------------------------------------------------------------------
+-- 7. Ownership. A trusted install runs this script as the bootstrap superuser; every
+--    object then goes to the extension owner, so SECURITY DEFINER functions run with
+--    the database owner's rights, never a superuser's. (A superuser install: no change.)
+
+DO $$
+DECLARE
+    cmd text;
+BEGIN
+    FOR cmd IN
+        SELECT pg_catalog.format('ALTER %s %s OWNER TO %s', o.kind, o.ident, '@extowner@')
+          FROM pg_catalog.pg_depend d
+          CROSS JOIN LATERAL (
+              SELECT CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'v' THEN 'VIEW' WHEN 'S' THEN 'SEQUENCE' END,
+                     c.oid::regclass::text, c.relowner
+                FROM pg_catalog.pg_class c
+               WHERE d.classid = 'pg_catalog.pg_class'::regclass AND c.oid = d.objid
+                 AND c.relkind IN ('r', 'v', 'S')
+                 -- identity sequences follow their table
+                 AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend x
+                                  WHERE x.classid = 'pg_catalog.pg_class'::regclass
+                                    AND x.objid = c.oid AND x.deptype IN ('a', 'i'))
+              UNION ALL
+              SELECT 'FUNCTION', p.oid::regprocedure::text, p.proowner
+                FROM pg_catalog.pg_proc p
+               WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND p.oid = d.objid
+              UNION ALL
+              SELECT 'DOMAIN', t.oid::regtype::text, t.typowner
+                FROM pg_catalog.pg_type t
+               WHERE d.classid = 'pg_catalog.pg_type'::regclass AND t.oid = d.objid AND t.typtype = 'd'
+          ) AS o (kind, ident, owner)
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+           AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
+           AND d.deptype = 'e'
+           AND o.owner <> '@extowner@'::regrole
+    LOOP
+        EXECUTE cmd;
+    END LOOP;
+END $$;

@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Builds sql/pg_autoassign--0.2.0--0.3.0.sql from template.sql: each @@block@@ marker is
+filled with the matching block copied verbatim from the generated 0.3.0 install script
+(`cargo pgrx schema pg15 --pg-config /usr/lib/postgresql/15/bin/pg_config -o /tmp/v030.sql`),
+so upgraded objects are byte-identical to a fresh install. scripts/upgrade_test.sh proves it.
+Usage: python3 build.py /tmp/v030.sql > ../../../sql/pg_autoassign--0.2.0--0.3.0.sql"""
+import re
+import sys
+
+V = open(sys.argv[1]).read().split('\n')
+
+
+def block(start, end=None, end_before_close=False, orreplace=False):
+    i = next(k for k, l in enumerate(V) if l.startswith(start))
+    if end_before_close:
+        j = next(k for k in range(i, len(V)) if V[k].startswith('/* </end')) - 1
+    else:
+        j = next(k for k in range(i, len(V)) if V[k].startswith(end))
+    out = V[i:j + 1]
+    if orreplace:
+        out = [re.sub(r'^CREATE FUNCTION ', 'CREATE OR REPLACE FUNCTION ', l) for l in out]
+    return '\n'.join(out).rstrip('\n')
+
+
+BLOCKS = {
+    'stay_helpers': dict(start='-- When a booking releases its tables', end='$$;', orreplace=True),
+    'stay_range': dict(start='-- The window a booking blocks its tables for', end='$$;', orreplace=True),
+    'clock_now': dict(start='-- now(), unless autoassign.simulated_now is set', end='$$;', orreplace=True),
+    'security': dict(start='-- pg_autoassign security: least privilege', end_before_close=True),
+}
+t = open(sys.path[0] + '/template.sql').read()
+t = re.sub(r'^@@(\w+)@@$', lambda m: block(**BLOCKS[m.group(1)]), t, flags=re.M)
+assert '@@' not in t
+sys.stdout.write(t)

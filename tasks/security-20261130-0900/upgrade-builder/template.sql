@@ -1,0 +1,27 @@
+\echo Use "ALTER EXTENSION pg_autoassign UPDATE TO '0.3.0'" to load this file. \quit
+
+-- pg_autoassign 0.2.0 -> 0.3.0. Runs inside ALTER EXTENSION ... UPDATE (one transaction,
+-- search_path = autoassign) and leaves exactly what a fresh 0.3.0 install creates,
+-- keeping every row. scripts/upgrade_test.sh upgrades a database with data and compares
+-- its catalog with a fresh 0.3.0 install. Definitions are copied verbatim from the 0.3.0
+-- install script (tasks/security-20261130-0900/upgrade-builder).
+--
+-- What changes:
+--   * security (issue 10): roles, restaurant_access and row-level security, grants,
+--     SECURITY DEFINER write paths, pinned search_path on every function, ownership by
+--     the extension owner, finite stays, time zone check (sql/security.sql, last below);
+--   * stay_end, stay_range and clock_now qualify every name (they stay inlinable).
+
+-------------------------------------------------------------------------------------------
+-- 1. The inlinable helpers, now hijack-proof.
+
+@@stay_helpers@@
+
+@@stay_range@@
+
+@@clock_now@@
+
+-------------------------------------------------------------------------------------------
+-- 2. Security, as a fresh install runs it: last, so it covers every function above.
+
+@@security@@
