@@ -61,6 +61,12 @@ impl std::fmt::Display for Refused {
 impl std::error::Error for Refused {}
 
 fn main() -> ExitCode {
+    // `pgaa report | head` should end quietly when head has read enough, like other
+    // command-line tools, instead of panicking on the closed pipe
+    // SAFETY: resetting a signal's disposition at startup, before any thread exists
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     rails::install_interrupt_handler();
     let Some(dsn) = cli.dsn else {

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use postgres::Client;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -304,5 +305,168 @@ fn backs_off_while_the_database_is_busy() {
     assert!(
         j["elapsed_s"].as_f64().unwrap() >= 1.2,
         "waited for the busy backend: {j}"
+    );
+}
+
+/// Login roles for the extension's three roles, dropped again when the test ends.
+struct Logins;
+
+impl Logins {
+    fn create(c: &mut Client) -> Self {
+        Logins::drop_all(c);
+        c.batch_execute(
+            "CREATE ROLE pgaa_t_admin LOGIN IN ROLE autoassign_admin;
+             CREATE ROLE pgaa_t_api LOGIN IN ROLE autoassign_api;
+             CREATE ROLE pgaa_t_reader LOGIN IN ROLE autoassign_reader;",
+        )
+        .expect("login roles");
+        Logins
+    }
+
+    fn drop_all(c: &mut Client) {
+        // grants and sessions first, so the roles can go
+        let _ = c.batch_execute(
+            "DELETE FROM autoassign.restaurant_access WHERE role_name IN ('pgaa_t_admin', 'pgaa_t_api', 'pgaa_t_reader');
+             DROP ROLE IF EXISTS pgaa_t_admin; DROP ROLE IF EXISTS pgaa_t_api; DROP ROLE IF EXISTS pgaa_t_reader;",
+        );
+    }
+}
+
+impl Drop for Logins {
+    fn drop(&mut self) {
+        Logins::drop_all(&mut connect());
+    }
+}
+
+/// The DSN of the test database for another login role.
+fn dsn_as(user: &str) -> String {
+    let base = dsn();
+    let kept: Vec<&str> = base
+        .split_whitespace()
+        .filter(|kv| !kv.starts_with("user="))
+        .collect();
+    format!("{} user={user}", kept.join(" "))
+}
+
+fn pgaa_as(user: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pgaa"))
+        .arg("--dsn")
+        .arg(dsn_as(user))
+        .args(args)
+        .env_remove("PGAA_DSN")
+        .output()
+        .expect("run pgaa")
+}
+
+#[test]
+#[ignore]
+fn each_subcommand_works_with_the_extension_roles_and_sees_only_its_restaurants() {
+    let mut c = setup();
+    let _logins = Logins::create(&mut c);
+    let (rid, day) = demo(&mut c, 11);
+    let (other, _) = demo(&mut c, 12);
+    let other_before = checksum(&mut c, &other);
+    c.execute(
+        "SELECT autoassign.autoassign_grant_restaurant($1::text::uuid, 'pgaa_t_api'),
+                autoassign.autoassign_grant_restaurant($1::text::uuid, 'pgaa_t_reader')",
+        &[&rid],
+    )
+    .expect("grant");
+
+    // the booking API's role confirms through the functions
+    let o = pgaa_as(
+        "pgaa_t_api",
+        &[
+            "assign",
+            "--restaurant",
+            &rid,
+            "--day",
+            &day,
+            "--apply",
+            "--rate",
+            "0",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let ok = json(&o)["ok"].as_i64().unwrap();
+    assert!(ok >= 40);
+    // the read-only role reads the report and draws the timeline
+    let r = pgaa_as(
+        "pgaa_t_reader",
+        &["report", "--restaurant", &rid, "--day", &day, "--json"],
+    );
+    assert!(r.status.success(), "{}", text(&r));
+    let confirmed = json(&r)["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["outcome"] == "confirmed")
+        .map(|o| o["bookings"].as_i64().unwrap());
+    assert_eq!(confirmed, Some(ok));
+    let svg = std::env::temp_dir().join(format!("pgaa-roles-{}.svg", std::process::id()));
+    let t = pgaa_as(
+        "pgaa_t_reader",
+        &[
+            "timeline",
+            "--restaurant",
+            &rid,
+            "--day",
+            &day,
+            "-o",
+            svg.to_str().unwrap(),
+        ],
+    );
+    assert!(t.status.success(), "{}", text(&t));
+    let _ = std::fs::remove_file(&svg);
+    let _ = std::fs::remove_file(svg.with_extension("html"));
+    // a restaurant the role does not act for does not exist for it
+    for (user, sub) in [("pgaa_t_reader", "report"), ("pgaa_t_api", "assign")] {
+        let o = pgaa_as(user, &[sub, "--restaurant", &other, "--day", &day]);
+        assert_eq!(o.status.code(), Some(2), "{user} {sub}: {}", text(&o));
+    }
+    // an admin runs stress in its own scratch restaurant and removes it
+    let restaurants = count(
+        &mut c,
+        "SELECT count(*) FROM autoassign.restaurants WHERE $1::text IS NOT NULL",
+        "x",
+    );
+    let s = pgaa_as(
+        "pgaa_t_admin",
+        &[
+            "stress",
+            "--bookings",
+            "100",
+            "--clients",
+            "2",
+            "--seconds",
+            "1",
+            "--json",
+        ],
+    );
+    assert!(s.status.success(), "{}", text(&s));
+    let sj = json(&s);
+    assert!(
+        sj["calls"].as_i64().unwrap() > 0 && sj["removed"] == true,
+        "{sj}"
+    );
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM autoassign.restaurants WHERE $1::text IS NOT NULL",
+            "x"
+        ),
+        restaurants
+    );
+    // and cannot remove a real restaurant with the scratch cleanup function
+    let mut admin = Client::connect(&dsn_as("pgaa_t_admin"), postgres::NoTls).expect("admin login");
+    let e = admin
+        .query_one("SELECT autoassign.ops_stress_drop($1::text::uuid)", &[&rid])
+        .map(|row| row.get::<_, i32>(0));
+    assert!(matches!(e, Ok(0) | Err(_)), "{e:?}");
+    assert_eq!(
+        checksum(&mut c, &other),
+        other_before,
+        "the other restaurant is untouched"
     );
 }
