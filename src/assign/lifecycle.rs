@@ -233,7 +233,9 @@ pub fn retire_table(
     let (Some(restaurant), Some(from)) = (found, from) else {
         return Err(AutoassignError::TableNotFound(table_id.to_string()));
     };
-    crate::postgres::security::authorize(restaurant)?;
+    if !crate::postgres::security::may_act_for(restaurant)? {
+        return Err(AutoassignError::TableNotFound(table_id.to_string()));
+    }
     let affected: Vec<(Uuid, String)> = Spi::connect(|client| {
         let mut out = Vec::new();
         for row in crate::postgres::stmt::select(

@@ -10,10 +10,15 @@
 --   * security (issue 10): roles, restaurant_access and row-level security, grants,
 --     SECURITY DEFINER write paths, pinned search_path on every function, ownership by
 --     the extension owner, finite stays, time zone check (sql/security.sql, last below);
---   * stay_end, stay_range and clock_now qualify every name (they stay inlinable).
+--   * stay_end and stay_range qualify every name (they stay inlinable); clock_now is a
+--     library function (a placeholder value of the superuser-only clock is never read).
+
+-- Nothing planted in the schemas of required extensions (btree_gist's public) may bind
+-- into what this script writes (see sql/schema.sql); LOCAL: restored when it ends.
+SET LOCAL search_path = autoassign, pg_catalog, pg_temp;
 
 -------------------------------------------------------------------------------------------
--- 1. The inlinable helpers, now hijack-proof.
+-- 1. The inlinable helpers, now hijack-proof; clock_now moves into the library.
 
 @@stay_helpers@@
 
