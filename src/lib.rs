@@ -33,6 +33,15 @@ extension_sql_file!(
     name = "lifecycle",
     requires = ["schema", "sweep"]
 );
+extension_sql_file!(
+    "../sql/telemetry_async.sql",
+    name = "telemetry_async",
+    requires = [
+        "telemetry",
+        autoassign_event_queue_stats,
+        autoassign_flush_events
+    ]
+);
 extension_sql_file!("../sql/api.sql", name = "api_sql", finalize);
 
 #[pg_guard]
@@ -43,10 +52,8 @@ pub extern "C-unwind" fn _PG_init() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
     gucs::init();
-    // SAFETY: a plain global read during library load.
-    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
-        postgres::stats::init_shared_memory();
-    }
+    // telemetry queue, writer and statistics settings; shared memory when preloading
+    postgres::telemetry_settings::init();
 }
 
 #[cfg(any(test, feature = "pg_test"))]
