@@ -107,7 +107,8 @@ fn may_reset() -> bool {
 ///   written because this server is a hot standby; written_sync: events written in the
 ///   caller's transaction (no lane free);
 /// - log_lines / log_suppressed: planner-path server-log lines written / rate-limited;
-/// - writer_pid: this database's event writer (NULL when idle);
+/// - writer_pid: this database's event writer (NULL when idle); launcher_pid: the
+///   launcher that starts writers (NULL on a standby);
 /// - queue_capacity / queue_free: slots in the whole queue (all databases);
 /// - stats_keys (this database), stats_keys_total, stats_max, stats_evictions (keys
 ///   evicted from the full table, all databases).
@@ -127,6 +128,7 @@ fn autoassign_event_queue_stats() -> TableIterator<
         name!(log_lines, i64),
         name!(log_suppressed, i64),
         name!(writer_pid, Option<i32>),
+        name!(launcher_pid, Option<i32>),
         name!(queue_capacity, i64),
         name!(queue_free, i64),
         name!(stats_keys, i64),
@@ -150,6 +152,7 @@ fn autoassign_event_queue_stats() -> TableIterator<
         l.log_lines as i64,
         l.log_suppressed as i64,
         (l.writer_pid != 0).then_some(l.writer_pid),
+        event_queue::launcher_pid(),
         capacity,
         free,
         keys,

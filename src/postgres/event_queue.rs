@@ -480,6 +480,15 @@ pub fn count(what: fn(&mut Lane)) {
     }
 }
 
+/// The launcher's pid, if it runs.
+pub fn launcher_pid() -> Option<i32> {
+    if !enabled() {
+        return None;
+    }
+    let q = lock(false);
+    (q.header.launcher_pid != 0).then_some(q.header.launcher_pid)
+}
+
 /// Queue-wide figures: (capacity, free slots, records of databases without a lane).
 pub fn totals() -> (i64, i64, i64) {
     if !enabled() {

@@ -1,7 +1,7 @@
 //! Background workers that move queued events (`event_queue`) into autoassign.events.
 //!
-//! - The *launcher* (registered from `_PG_init`, shared memory only, restarted by the
-//!   postmaster 1 s after it dies) looks at the queue every 100 ms, or when a push wakes
+//! - The *launcher* (registered from `_PG_init`, connected to no database, restarted by
+//!   the postmaster 1 s after it dies) looks at the queue every 100 ms, or when a push wakes
 //!   it, and starts a *writer* for each database whose records wait with no writer.
 //! - A *writer* connects to its database as the bootstrap superuser and inserts its
 //!   lane's records in batches: whatever waits every `autoassign.event_flush_ms`, or at
@@ -35,7 +35,9 @@ pub fn register_launcher() {
         .set_type(LAUNCHER_TYPE)
         .set_library("pg_autoassign")
         .set_function("autoassign_event_launcher_main")
-        .enable_shmem_access(None)
+        // connected to no database (like the logical replication launcher), so it shows
+        // in pg_stat_activity and pg_terminate_backend reaches it
+        .enable_spi_access()
         // events can only be written once recovery is over (not on a standby)
         .set_start_time(BgWorkerStartTime::RecoveryFinished)
         .set_restart_time(Some(Duration::from_secs(1)))
@@ -95,6 +97,7 @@ unsafe extern "C-unwind" fn launcher_exit(_code: i32, _arg: pg_sys::Datum) {
 #[no_mangle]
 pub extern "C-unwind" fn autoassign_event_launcher_main(_arg: pg_sys::Datum) {
     install_signal_handlers();
+    BackgroundWorker::connect_worker_to_spi(None, None);
     event_queue::set_launcher(true);
     // SAFETY: registers a plain callback with no captured state.
     unsafe { pg_sys::before_shmem_exit(Some(launcher_exit), pg_sys::Datum::from(0)) };
