@@ -289,7 +289,10 @@ fn full_queue_drops_and_counts_without_blocking() {
     assert_eq!(returned, n);
     let full = queue(&mut c);
     let dropped = full.dropped - before.dropped;
-    assert!(dropped >= 1000, "a full queue drops: {before:?} -> {full:?}");
+    assert!(
+        dropped >= 1000,
+        "a full queue drops: {before:?} -> {full:?}"
+    );
     assert_eq!(full.queue_free, 0);
     assert_eq!(
         (full.enqueued - before.enqueued) + dropped,

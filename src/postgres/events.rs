@@ -240,30 +240,6 @@ fn json_text(strategy: Option<&Value>, payload: Option<&Value>) -> String {
     both(&truncated, &truncated)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn json_text_fits_the_record() {
-        let p = json!({"combinations_tried": 12});
-        assert_eq!(
-            json_text(Some(&json!({"max_tables": 3})), Some(&p)),
-            r#"[{"max_tables":3},{"combinations_tried":12}]"#
-        );
-        assert_eq!(json_text(None, None), "[null,null]");
-        let avoid: Vec<String> = (0..100).map(|i| format!("{i:036}")).collect();
-        let long = json!({"max_tables": 3, "avoid_tables": avoid});
-        let text = json_text(Some(&long), Some(&p));
-        assert!(text.len() <= JSON_LEN);
-        assert!(text.contains(r#""avoid_tables_count":100"#), "{text}");
-        let huge = json!({"x": "y".repeat(2 * JSON_LEN)});
-        let text = json_text(Some(&json!({})), Some(&huge));
-        assert_eq!(text, r#"[{"truncated":true},{"truncated":true}]"#);
-    }
-}
-
 /// A planner run cut by a cancel, statement_timeout or another error: its transaction
 /// is about to roll back, so only the queue can keep its `auto_assign.timeout` event
 /// (reason timeout, success false, payload {cut_by, search_steps}). Called from the
@@ -310,4 +286,28 @@ pub fn cancelled_run(
         },
     );
     queued
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_text_fits_the_record() {
+        let p = json!({"combinations_tried": 12});
+        assert_eq!(
+            json_text(Some(&json!({"max_tables": 3})), Some(&p)),
+            r#"[{"max_tables":3},{"combinations_tried":12}]"#
+        );
+        assert_eq!(json_text(None, None), "[null,null]");
+        let avoid: Vec<String> = (0..100).map(|i| format!("{i:036}")).collect();
+        let long = json!({"max_tables": 3, "avoid_tables": avoid});
+        let text = json_text(Some(&long), Some(&p));
+        assert!(text.len() <= JSON_LEN);
+        assert!(text.contains(r#""avoid_tables_count":100"#), "{text}");
+        let huge = json!({"x": "y".repeat(2 * JSON_LEN)});
+        let text = json_text(Some(&json!({})), Some(&huge));
+        assert_eq!(text, r#"[{"truncated":true},{"truncated":true}]"#);
+    }
 }

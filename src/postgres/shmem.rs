@@ -8,6 +8,7 @@
 
 use pgrx::pg_sys;
 use std::ffi::CStr;
+use std::sync::Mutex;
 
 /// One region: `init` runs once, in the postmaster, on zeroed memory.
 #[derive(Clone, Copy)]
@@ -19,20 +20,19 @@ pub struct Region {
     pub attach: unsafe fn(*mut u8, *mut pg_sys::LWLock),
 }
 
-const MAX_REGIONS: usize = 4;
-static mut REGIONS: [Option<Region>; MAX_REGIONS] = [None; MAX_REGIONS];
+static REGIONS: Mutex<Vec<Region>> = Mutex::new(Vec::new());
 static mut PREV_REQUEST: pg_sys::shmem_request_hook_type = None;
 static mut PREV_STARTUP: pg_sys::shmem_startup_hook_type = None;
 static mut HOOKED: bool = false;
 
 /// Adds a region; call only from `_PG_init` while preloading.
 pub fn register(region: Region) {
+    REGIONS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(region);
     // SAFETY: _PG_init runs single-threaded in the postmaster.
     unsafe {
-        let regions = &mut *(&raw mut REGIONS);
-        if let Some(slot) = regions.iter_mut().find(|r| r.is_none()) {
-            *slot = Some(region);
-        }
         if !HOOKED {
             HOOKED = true;
             PREV_REQUEST = pg_sys::shmem_request_hook;
@@ -43,9 +43,8 @@ pub fn register(region: Region) {
     }
 }
 
-fn regions() -> impl Iterator<Item = Region> {
-    // SAFETY: written only in _PG_init, read-only afterwards.
-    unsafe { (*(&raw const REGIONS)).iter().flatten().copied() }
+fn regions() -> Vec<Region> {
+    REGIONS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 #[pgrx::pg_guard]
