@@ -179,7 +179,9 @@ pub fn write(ev: Event<'_>) -> Result<bool> {
 fn notice_once() {
     if !NOTICE_GIVEN.with(|g| g.replace(true)) {
         pgrx::notice!(
-            "pg_autoassign writes quote events in the caller's transaction because it is not              preloaded; add pg_autoassign to shared_preload_libraries and restart for the fast              path (events written by a background worker, kept even when the caller rolls back)"
+            "pg_autoassign writes quote events in the caller's transaction because it is not \
+             preloaded; add pg_autoassign to shared_preload_libraries and restart for the fast \
+             path (events written by a background worker, kept even when the caller rolls back)"
         );
     }
 }

@@ -15,6 +15,21 @@ pub static EVENT_FLUSH_MS: GucSetting<i32> = GucSetting::<i32>::new(200);
 
 pub fn init() {
     GucRegistry::define_int_guc(
+        c"autoassign.event_flush_ms",
+        c"How often the event writer writes whatever is queued, in milliseconds.",
+        c"",
+        &EVENT_FLUSH_MS,
+        10,
+        60_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
+    );
+    // SAFETY: a plain global read during library load.
+    if !unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
+        // postmaster settings can only be defined while preloading (as pg_stat_statements.max)
+        return;
+    }
+    GucRegistry::define_int_guc(
         c"autoassign.stats_max",
         c"How many planner-statistics keys (database, restaurant, source, reason) shared memory holds.",
         c"When all are taken the least-used 5% are evicted (counted in autoassign.event_queue \
@@ -46,23 +61,10 @@ pub fn init() {
         GucContext::Postmaster,
         GucFlags::default(),
     );
-    GucRegistry::define_int_guc(
-        c"autoassign.event_flush_ms",
-        c"How often the event writer writes whatever is queued, in milliseconds.",
-        c"",
-        &EVENT_FLUSH_MS,
-        10,
-        60_000,
-        GucContext::Sighup,
-        GucFlags::UNIT_MS,
+    super::stats::init_shared_memory(STATS_MAX.get() as usize);
+    super::event_queue::init_shared_memory(
+        EVENT_QUEUE_SIZE.get() as usize,
+        EVENT_BATCH_SIZE.get() as u32,
     );
-    // SAFETY: a plain global read during library load.
-    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
-        super::stats::init_shared_memory(STATS_MAX.get() as usize);
-        super::event_queue::init_shared_memory(
-            EVENT_QUEUE_SIZE.get() as usize,
-            EVENT_BATCH_SIZE.get() as u32,
-        );
-        super::event_writer::register_launcher();
-    }
+    super::event_writer::register_launcher();
 }
