@@ -85,18 +85,18 @@ fn autoassign_stats_reset() -> bool {
     stats::enabled()
 }
 
+/// The caller (the outer user: SET ROLE counts, a SECURITY DEFINER owner does not) is a
+/// superuser or a member of autoassign_admin (as `pg_has_role(.., 'MEMBER')`).
 fn may_reset() -> bool {
-    // SAFETY: superuser() reads the current user's catalog entry.
-    if unsafe { pg_sys::superuser() } {
-        return true;
+    // SAFETY: catalog lookups of the current session's roles; a missing role is InvalidOid.
+    unsafe {
+        let caller = pg_sys::GetOuterUserId();
+        if pg_sys::superuser_arg(caller) {
+            return true;
+        }
+        let admin = pg_sys::get_role_oid(c"autoassign_admin".as_ptr(), true);
+        admin != pg_sys::InvalidOid && pg_sys::is_member_of_role(caller, admin)
     }
-    Spi::get_one::<bool>(
-        "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'autoassign_admin')
-                     THEN pg_catalog.pg_has_role('autoassign_admin', 'MEMBER') ELSE false END",
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(false)
 }
 
 /// The current database's event queue and statistics counters, one row (all zero

@@ -89,6 +89,8 @@ pub struct Lane {
     tail: u32,
     /// records waiting in the queue
     pub len: u32,
+    /// last push (ms since the epoch): an idle lane unused the longest is recycled
+    last_push_ms: i64,
     /// records taken by the writer, not yet committed
     pub in_flight: u32,
     pub writer_pid: i32,
@@ -214,7 +216,22 @@ impl Queue {
         if !create {
             return None;
         }
-        let i = self.header.lanes.iter().position(|l| l.db == 0)?;
+        // a free lane, else the idle one unused the longest (a dropped database's, most
+        // likely; its counters go with it)
+        let i = self
+            .header
+            .lanes
+            .iter()
+            .position(|l| l.db == 0)
+            .or_else(|| {
+                self.header
+                    .lanes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.len == 0 && l.in_flight == 0 && l.writer_pid == 0)
+                    .min_by_key(|(_, l)| l.last_push_ms)
+                    .map(|(i, _)| i)
+            })?;
         self.header.lanes[i] = Lane {
             db,
             head: NIL,
@@ -275,6 +292,7 @@ pub fn push(rec: &Record) -> Pushed {
         lane.tail = free;
         lane.len += 1;
         lane.enqueued += 1;
+        lane.last_push_ms = rec.at / 1000;
         let wake = if lane.writer_pid == 0 {
             launcher
         } else if lane.len >= batch {
