@@ -463,6 +463,15 @@ pub fn databases_needing_writer(now_ms: i64, grace_ms: i64) -> Vec<u32> {
     out
 }
 
+/// The launcher could not register a writer for `db` (no free background-worker slot):
+/// not a failed start of the database, so it is simply tried again at the next tick.
+pub fn writer_not_registered(db: u32) {
+    let mut q = lock(true);
+    if let Some(li) = q.lane(db, false) {
+        q.header.lanes[li].starting_ms = 0;
+    }
+}
+
 /// Wakes `db`'s writer (or the launcher) now, whatever the batch size.
 pub fn wake(db: u32) {
     let latch = {
@@ -489,11 +498,13 @@ pub fn lane_snapshot(db: u32) -> Lane {
 
 /// Bumps one of the current database's counters, creating its lane if needed.
 pub fn count(what: fn(&mut Lane)) {
-    if !enabled() {
+    let db = stats::current_db();
+    // db 0: the launcher (connected to no database); 0 also marks a free lane
+    if !enabled() || db == 0 {
         return;
     }
     let mut q = lock(true);
-    if let Some(li) = q.lane(stats::current_db(), true) {
+    if let Some(li) = q.lane(db, true) {
         what(&mut q.header.lanes[li]);
     }
 }

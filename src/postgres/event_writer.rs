@@ -120,6 +120,7 @@ fn start_writer(db: u32) {
         .set_argument(Some(pg_sys::Datum::from(db as usize)))
         .load_dynamic();
     if started.is_err() {
+        event_queue::writer_not_registered(db);
         super::log_limit::log("writer_start", || {
             format!(
                 "pg_autoassign: could not start an event writer for database {db} \
