@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Databases with a lane; a further database's events are written synchronously.
 pub const MAX_DBS: usize = 64;
-/// Bytes of JSON text per record: `[strategy, payload]`.
+/// Bytes of JSON text per record: the strategy's text, then the payload's.
 pub const JSON_LEN: usize = 1200;
 const NIL: u32 = u32::MAX;
 
@@ -40,7 +40,10 @@ pub struct Record {
     pub reason: [u8; REASON_LEN],
     /// The reason of the stats key the event is counted on.
     pub stats_reason: [u8; REASON_LEN],
-    pub json_len: u16,
+    /// `json[..strategy_len]` is the strategy, the next `payload_len` bytes the
+    /// payload; 0 bytes means NULL.
+    pub strategy_len: u16,
+    pub payload_len: u16,
     pub json: [u8; JSON_LEN],
 }
 
@@ -57,13 +60,24 @@ impl Default for Record {
             source: [0; SOURCE_LEN],
             reason: [0; REASON_LEN],
             stats_reason: [0; REASON_LEN],
-            json_len: 0,
+            strategy_len: 0,
+            payload_len: 0,
             json: [0; JSON_LEN],
         }
     }
 }
 
 impl Record {
+    /// The strategy and payload JSON texts (None for NULL).
+    pub fn json_texts(&self) -> (Option<&str>, Option<&str>) {
+        let s = (self.strategy_len as usize).min(JSON_LEN);
+        let p = (self.payload_len as usize).min(JSON_LEN - s);
+        fn text(b: &[u8]) -> Option<&str> {
+            (!b.is_empty()).then(|| std::str::from_utf8(b).unwrap_or("null"))
+        }
+        (text(&self.json[..s]), text(&self.json[s..s + p]))
+    }
+
     pub fn stats_key(&self, db: u32) -> Key {
         Key {
             db,

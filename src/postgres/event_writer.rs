@@ -177,15 +177,20 @@ pub extern "C-unwind" fn autoassign_event_writer_main(arg: pg_sys::Datum) {
     }
 }
 
+/// One row per record, in queue order. Strategies come deduplicated ($11, referenced by
+/// 1-based index $9): nearly every call uses the same knobs, and each distinct text is
+/// parsed into jsonb once per batch.
 const INSERT: &str = "
 INSERT INTO autoassign.events
     (at, event_type, restaurant_id, booking_id, source, success, reason, duration_us,
      strategy, payload)
-SELECT u.at, u.kind, u.rid, u.bid, u.source, u.ok, u.reason, u.dur,
-       nullif((u.j::jsonb) -> 0, 'null'::jsonb), nullif((u.j::jsonb) -> 1, 'null'::jsonb)
+SELECT u.at, u.kind, u.rid, u.bid, u.source, u.ok, u.reason, u.dur, s.strategy, u.payload::jsonb
   FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::bool[],
-              $7::text[], $8::int8[], $9::text[])
-       AS u(at, kind, rid, bid, source, ok, reason, dur, j)";
+              $7::text[], $8::int8[], $9::int4[], $10::text[]) WITH ORDINALITY
+       AS u(at, kind, rid, bid, source, ok, reason, dur, si, payload, ord)
+  LEFT JOIN (SELECT x.st::jsonb AS strategy, x.i
+               FROM unnest($11::text[]) WITH ORDINALITY AS x(st, i)) s ON s.i = u.si
+ ORDER BY u.ord";
 
 fn insert_batch(recs: &[Record]) -> Result<(), pgrx::spi::Error> {
     let mut at = Vec::with_capacity(recs.len());
@@ -196,7 +201,9 @@ fn insert_batch(recs: &[Record]) -> Result<(), pgrx::spi::Error> {
     let mut ok = Vec::with_capacity(recs.len());
     let mut reason = Vec::with_capacity(recs.len());
     let mut dur = Vec::with_capacity(recs.len());
-    let mut json = Vec::with_capacity(recs.len());
+    let mut strategy_index: Vec<Option<i32>> = Vec::with_capacity(recs.len());
+    let mut strategies: Vec<String> = Vec::new();
+    let mut payload = Vec::with_capacity(recs.len());
     for r in recs {
         at.push(super::micros_ts(r.at));
         kind.push(if r.kind == KIND_QUOTE {
@@ -215,8 +222,18 @@ fn insert_batch(recs: &[Record]) -> Result<(), pgrx::spi::Error> {
         let why = stats::text(&r.reason);
         reason.push((!why.is_empty()).then_some(why));
         dur.push((r.present & 4 != 0).then_some(r.duration_us));
-        let n = (r.json_len as usize).min(r.json.len());
-        json.push((n > 0).then(|| String::from_utf8_lossy(&r.json[..n]).into_owned()));
+        let (strategy, p) = r.json_texts();
+        strategy_index.push(strategy.map(|s| {
+            let at = strategies
+                .iter()
+                .position(|known| known == s)
+                .unwrap_or_else(|| {
+                    strategies.push(s.to_string());
+                    strategies.len() - 1
+                });
+            at as i32 + 1
+        }));
+        payload.push(p.map(str::to_string));
     }
     let at: Vec<TimestampWithTimeZone> = at;
     Spi::connect_mut(|client| {
@@ -232,7 +249,9 @@ fn insert_batch(recs: &[Record]) -> Result<(), pgrx::spi::Error> {
                 ok.into(),
                 reason.into(),
                 dur.into(),
-                json.into(),
+                strategy_index.into(),
+                payload.into(),
+                strategies.into(),
             ],
         )?;
         Ok(())

@@ -186,9 +186,9 @@ fn notice_once() {
     }
 }
 
-/// Builds the fixed-size queue record: `at` is now, the JSON text is
-/// `[strategy, payload]`, shortened (avoid_tables dropped, then both replaced by
-/// `{"truncated": true}`) when longer than `JSON_LEN` bytes.
+/// Builds the fixed-size queue record: `at` is now; the strategy's and the payload's JSON
+/// texts, shortened (avoid_tables dropped, then both replaced by `{"truncated": true}`)
+/// when together longer than `JSON_LEN` bytes.
 fn record(ev: &Event<'_>) -> Record {
     let mut rec = Record {
         // SAFETY: reads the clock.
@@ -214,19 +214,21 @@ fn record(ev: &Event<'_>) -> Record {
         stats_reason: stats::fixed(ev.stats_reason.or(ev.reason).unwrap_or("ok")),
         ..Record::default()
     };
-    let json = json_text(ev.strategy.as_ref(), ev.payload.as_ref());
-    let n = json.len().min(JSON_LEN);
-    rec.json[..n].copy_from_slice(&json.as_bytes()[..n]);
-    rec.json_len = n as u16;
+    let (strategy, payload) = json_texts(ev.strategy.as_ref(), ev.payload.as_ref());
+    let (s, p) = (strategy.len(), payload.len());
+    rec.json[..s].copy_from_slice(strategy.as_bytes());
+    rec.json[s..s + p].copy_from_slice(payload.as_bytes());
+    rec.strategy_len = s as u16;
+    rec.payload_len = p as u16;
     rec
 }
 
-fn json_text(strategy: Option<&Value>, payload: Option<&Value>) -> String {
-    let null = Value::Null;
-    let both = |s: &Value, p: &Value| serde_json::to_string(&[s, p]).unwrap_or_default();
-    let text = both(strategy.unwrap_or(&null), payload.unwrap_or(&null));
-    if text.len() <= JSON_LEN {
-        return text;
+/// The two JSON texts ("" for NULL), together at most `JSON_LEN` bytes.
+fn json_texts(strategy: Option<&Value>, payload: Option<&Value>) -> (String, String) {
+    let text = |v: Option<&Value>| v.map(|v| v.to_string()).unwrap_or_default();
+    let (s, p) = (text(strategy), text(payload));
+    if s.len() + p.len() <= JSON_LEN {
+        return (s, p);
     }
     let mut short = strategy.cloned().unwrap_or(Value::Null);
     if let Some(obj) = short.as_object_mut() {
@@ -234,12 +236,12 @@ fn json_text(strategy: Option<&Value>, payload: Option<&Value>) -> String {
             obj.insert("avoid_tables_count".into(), avoid.len().into());
         }
     }
-    let text = both(&short, payload.unwrap_or(&null));
-    if text.len() <= JSON_LEN {
-        return text;
+    let s = short.to_string();
+    if s.len() + p.len() <= JSON_LEN {
+        return (s, p);
     }
-    let truncated = serde_json::json!({"truncated": true});
-    both(&truncated, &truncated)
+    let truncated = r#"{"truncated":true}"#.to_string();
+    (truncated.clone(), truncated)
 }
 
 /// A planner run cut by a cancel, statement_timeout or another error: its transaction
@@ -296,20 +298,35 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn json_text_fits_the_record() {
+    fn json_texts_fit_the_record() {
         let p = json!({"combinations_tried": 12});
+        let pair = |s: &str, p: &str| (s.to_string(), p.to_string());
         assert_eq!(
-            json_text(Some(&json!({"max_tables": 3})), Some(&p)),
-            r#"[{"max_tables":3},{"combinations_tried":12}]"#
+            json_texts(Some(&json!({"max_tables": 3})), Some(&p)),
+            pair(r#"{"max_tables":3}"#, r#"{"combinations_tried":12}"#)
         );
-        assert_eq!(json_text(None, None), "[null,null]");
+        assert_eq!(json_texts(None, None), pair("", ""));
         let avoid: Vec<String> = (0..100).map(|i| format!("{i:036}")).collect();
         let long = json!({"max_tables": 3, "avoid_tables": avoid});
-        let text = json_text(Some(&long), Some(&p));
-        assert!(text.len() <= JSON_LEN);
-        assert!(text.contains(r#""avoid_tables_count":100"#), "{text}");
+        let (s, p2) = json_texts(Some(&long), Some(&p));
+        assert!(s.len() + p2.len() <= JSON_LEN);
+        assert!(s.contains(r#""avoid_tables_count":100"#), "{s}");
         let huge = json!({"x": "y".repeat(2 * JSON_LEN)});
-        let text = json_text(Some(&json!({})), Some(&huge));
-        assert_eq!(text, r#"[{"truncated":true},{"truncated":true}]"#);
+        assert_eq!(
+            json_texts(Some(&json!({})), Some(&huge)),
+            pair(r#"{"truncated":true}"#, r#"{"truncated":true}"#)
+        );
+    }
+
+    #[test]
+    fn record_round_trips_its_json() {
+        let mut rec = Record::default();
+        let (s, p) = (r#"{"a":1}"#, r#"{"b":[2]}"#);
+        rec.json[..s.len()].copy_from_slice(s.as_bytes());
+        rec.json[s.len()..s.len() + p.len()].copy_from_slice(p.as_bytes());
+        rec.strategy_len = s.len() as u16;
+        rec.payload_len = p.len() as u16;
+        assert_eq!(rec.json_texts(), (Some(s), Some(p)));
+        assert_eq!(Record::default().json_texts(), (None, None));
     }
 }
