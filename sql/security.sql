@@ -236,7 +236,8 @@ GRANT EXECUTE ON FUNCTION
     autoassign_free_capacity_ts(uuid, timestamptz, timestamptz),
     autoassign_booking_history(uuid),
     autoassign_stats(),
-    autoassign_floor_cache_stats()
+    autoassign_floor_cache_stats(),
+    autoassign_event_queue_stats()
     TO autoassign_reader;
 
 -- autoassign_api: the booking API. Books, quotes, confirms and cancels through the
@@ -271,6 +272,7 @@ GRANT EXECUTE ON FUNCTION
     autoassign_retire_table_at(uuid, timestamptz, text),
     autoassign_sweep(int, int, uuid, timestamptz),
     autoassign_stats_reset(),
+    autoassign_flush_events(int),
     autoassign_grant_restaurant(uuid, name),
     autoassign_revoke_restaurant(uuid, name),
     autoassign_demo_load(date, bigint)
@@ -337,6 +339,7 @@ ALTER VIEW reason_breakdown SET (security_invoker = true);
 ALTER VIEW booking_outcomes SET (security_invoker = true);
 ALTER VIEW booking_transitions SET (security_invoker = true);
 ALTER VIEW stats SET (security_invoker = true);
+ALTER VIEW event_queue SET (security_invoker = true);
 
 -------------------------------------------------------------------------------------------
 -- 7. Ownership. A trusted install runs this script as the bootstrap superuser; every

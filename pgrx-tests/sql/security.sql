@@ -148,7 +148,7 @@ VALUES ('auto_assign.summary', '5ec00000-0000-0000-0000-00000000000b', '5ec00000
 UPDATE autoassign.bookings SET status = 'confirmed' WHERE id = '5ec00000-0000-0000-0000-0000000000f1';
 UPDATE autoassign.bookings SET auto_assign_outcome = 'confirmed' WHERE id = '5ec00000-0000-0000-0000-0000000000e3';
 SELECT * FROM autoassign.autoassign_cancel('5ec00000-0000-0000-0000-0000000000f1');
-SELECT * FROM autoassign.autoassign_confirm('5ec00000-0000-0000-0000-0000000000f1');
+SELECT ok, reason FROM autoassign.autoassign_confirm('5ec00000-0000-0000-0000-0000000000f1');
 SELECT ok FROM autoassign.autoassign_quote('5ec00000-0000-0000-0000-0000000000f1');
 SELECT * FROM autoassign.autoassign_free_capacity('5ec00000-0000-0000-0000-00000000000b', '2032-03-01 18:00+00', '2032-03-01 23:00+00');
 INSERT INTO autoassign.bookings (restaurant_id, party_size, start_at)

@@ -205,6 +205,7 @@ pub fn retire_table(
     from: TimestampWithTimeZone,
     source: &str,
 ) -> Result<Vec<Retired>> {
+    crate::postgres::standby::refuse_writes("autoassign_retire_table");
     // the table's advisory lock first, the one confirm takes before it inserts on this
     // table: a confirm that got there first has committed when we look for the bookings
     // holding it, and one that comes later waits and then sees retired_from

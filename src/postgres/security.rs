@@ -39,6 +39,19 @@ pub fn may_act_for(restaurant: Uuid) -> Result<bool> {
     Ok(ok == Some(true))
 }
 
+/// Whether the acting role acts for every restaurant (a superuser, or a member of the
+/// owner of pg_autoassign's tables).
+pub fn sees_all() -> Result<bool> {
+    if acting_superuser() {
+        return Ok(true);
+    }
+    let ok = Spi::get_one_with_args::<bool>(
+        "SELECT autoassign.may_access(NULL, $1)",
+        &[acting_role().into()],
+    )?;
+    Ok(ok == Some(true))
+}
+
 /// Ok when the acting role acts for every restaurant (a superuser, or a member of the
 /// owner of pg_autoassign's tables): needed to sweep all restaurants at once.
 pub fn authorize_all(what: &'static str) -> Result<()> {
