@@ -10,6 +10,9 @@
 --   * security (issue 10): roles, restaurant_access and row-level security, grants,
 --     SECURITY DEFINER write paths, pinned search_path on every function, ownership by
 --     the extension owner, finite stays, time zone check (sql/security.sql, last below);
+--   * telemetry off the caller's transaction (issue 12): autoassign_stats() gains
+--     per-database keys and event counters; autoassign_event_queue_stats(),
+--     autoassign_flush_events() and the view event_queue;
 --   * stay_end and stay_range qualify every name (they stay inlinable); clock_now is a
 --     library function (a placeholder value of the superuser-only clock is never read).
 
@@ -49,7 +52,89 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'clock_now_wrapper';
 
 -------------------------------------------------------------------------------------------
--- 2. Security, as a fresh install runs it: last, so it covers every function above.
+-- 2. Telemetry off the caller's transaction (issue 12): the statistics gain per-database
+--    keys and event counters (new result columns: the view and function are re-created),
+--    the event queue's view and flush function.
+
+DROP VIEW stats;
+DROP FUNCTION autoassign_stats();
+
+-- pg_autoassign::api::stats::autoassign_stats
+CREATE  FUNCTION "autoassign_stats"() RETURNS TABLE (
+	"restaurant_id" uuid,  /* Option < Uuid > */
+	"source" TEXT,  /* String */
+	"reason" TEXT,  /* String */
+	"calls" bigint,  /* i64 */
+	"total_us" bigint,  /* i64 */
+	"mean_us" double precision,  /* f64 */
+	"max_us" bigint,  /* i64 */
+	"p50_us" bigint,  /* Option < i64 > */
+	"p95_us" bigint,  /* Option < i64 > */
+	"p99_us" bigint,  /* Option < i64 > */
+	"events_queued" bigint,  /* i64 */
+	"events_written" bigint,  /* i64 */
+	"events_dropped" bigint  /* i64 */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_stats_wrapper';
+
+CREATE VIEW stats AS SELECT * FROM autoassign.autoassign_stats();
+COMMENT ON VIEW stats IS
+    'Planner calls per restaurant, source and reason from shared memory: survives rollbacks; reset with autoassign_stats_reset().';
+
+-- pg_autoassign::api::stats::autoassign_event_queue_stats
+CREATE  FUNCTION "autoassign_event_queue_stats"() RETURNS TABLE (
+	"queued" bigint,  /* i64 */
+	"in_flight" bigint,  /* i64 */
+	"enqueued" bigint,  /* i64 */
+	"written" bigint,  /* i64 */
+	"dropped" bigint,  /* i64 */
+	"lost" bigint,  /* i64 */
+	"standby" bigint,  /* i64 */
+	"written_sync" bigint,  /* i64 */
+	"log_lines" bigint,  /* i64 */
+	"log_suppressed" bigint,  /* i64 */
+	"writer_pid" INT,  /* Option < i32 > */
+	"launcher_pid" INT,  /* Option < i32 > */
+	"queue_capacity" bigint,  /* i64 */
+	"queue_free" bigint,  /* i64 */
+	"stats_keys" bigint,  /* i64 */
+	"stats_keys_total" bigint,  /* i64 */
+	"stats_max" bigint,  /* i64 */
+	"stats_evictions" bigint  /* i64 */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_event_queue_stats_wrapper';
+
+-- pg_autoassign::api::stats::autoassign_flush_events
+CREATE  FUNCTION "autoassign_flush_events"(
+	"timeout_ms" INT DEFAULT 30000 /* i32 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_flush_events_wrapper';
+
+-- pg_autoassign asynchronous telemetry (issue 12): the event queue's counters for the
+-- current database. Loaded after telemetry.sql and the Rust functions it wraps.
+
+CREATE VIEW autoassign.event_queue AS SELECT * FROM autoassign.autoassign_event_queue_stats();
+
+COMMENT ON VIEW autoassign.event_queue IS
+'The current database''s planner-event queue (needs shared_preload_libraries): queued and in_flight '
+'now; enqueued, written, dropped (queue full), lost (writer died mid-batch), standby (not writable '
+'on a hot standby), written_sync since start; rate-limited planner log lines (log_lines, '
+'log_suppressed); writer_pid; queue_capacity/queue_free (all databases); planner-statistics keys of '
+'this database, of all databases, stats_max and stats_evictions.';
+
+COMMENT ON FUNCTION autoassign.autoassign_flush_events(int) IS
+'Writes the current database''s queued planner events now and waits (at most timeout_ms) until '
+'everything queued before the call is committed; returns the rows written meanwhile. 0 without '
+'shared_preload_libraries or on a hot standby.';
+
+-------------------------------------------------------------------------------------------
+-- 3. Security, as a fresh install runs it: last, so it covers every function above.
 
 -- pg_autoassign security: least privilege and hostile input (README "Security").
 -- Loaded last (finalize), so every object it governs already exists. The whole privilege
@@ -289,7 +374,8 @@ GRANT EXECUTE ON FUNCTION
     autoassign_free_capacity_ts(uuid, timestamptz, timestamptz),
     autoassign_booking_history(uuid),
     autoassign_stats(),
-    autoassign_floor_cache_stats()
+    autoassign_floor_cache_stats(),
+    autoassign_event_queue_stats()
     TO autoassign_reader;
 
 -- autoassign_api: the booking API. Books, quotes, confirms and cancels through the
@@ -324,6 +410,7 @@ GRANT EXECUTE ON FUNCTION
     autoassign_retire_table_at(uuid, timestamptz, text),
     autoassign_sweep(int, int, uuid, timestamptz),
     autoassign_stats_reset(),
+    autoassign_flush_events(int),
     autoassign_grant_restaurant(uuid, name),
     autoassign_revoke_restaurant(uuid, name),
     autoassign_demo_load(date, bigint)
@@ -390,6 +477,7 @@ ALTER VIEW reason_breakdown SET (security_invoker = true);
 ALTER VIEW booking_outcomes SET (security_invoker = true);
 ALTER VIEW booking_transitions SET (security_invoker = true);
 ALTER VIEW stats SET (security_invoker = true);
+ALTER VIEW event_queue SET (security_invoker = true);
 
 -------------------------------------------------------------------------------------------
 -- 7. Ownership. A trusted install runs this script as the bootstrap superuser; every

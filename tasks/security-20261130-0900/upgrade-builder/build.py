@@ -26,6 +26,11 @@ BLOCKS = {
     'stay_helpers': dict(start='-- When a booking releases its tables', end='$$;', orreplace=True),
     'stay_range': dict(start='-- The window a booking blocks its tables for', end='$$;', orreplace=True),
     'clock_now': dict(start='-- pg_autoassign::api::clock::clock_now', end_before_close=True, orreplace=True),
+    'event_queue_stats': dict(start='-- pg_autoassign::api::stats::autoassign_event_queue_stats', end_before_close=True),
+    'flush_events': dict(start='-- pg_autoassign::api::stats::autoassign_flush_events', end_before_close=True),
+    'telemetry_async': dict(start='-- pg_autoassign asynchronous telemetry (issue 12)', end_before_close=True),
+    'stats_fn': dict(start='-- pg_autoassign::api::stats::autoassign_stats', end='AS \'MODULE_PATHNAME\''),
+    'stats_view': dict(start='CREATE VIEW stats AS', end="    'Planner calls per restaurant"),
     'security': dict(start='-- pg_autoassign security: least privilege', end_before_close=True),
 }
 t = open(sys.path[0] + '/template.sql').read()
