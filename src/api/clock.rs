@@ -31,5 +31,6 @@ fn clock_now() -> TimestampWithTimeZone {
     }
     // SAFETY: a read of the current transaction's start timestamp.
     let start = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    TimestampWithTimeZone::try_from(start).unwrap_or_else(|_| TimestampWithTimeZone::positive_infinity())
+    TimestampWithTimeZone::try_from(start)
+        .unwrap_or_else(|_| TimestampWithTimeZone::positive_infinity())
 }
