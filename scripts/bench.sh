@@ -35,6 +35,8 @@ statements() { # label: server-side mean/max exec time of the autoassign stateme
 }
 
 server_side() { # label, source, event type
+    # quote events go through the shared-memory queue: write what is queued first
+    "${PSQL[@]}" -tAc "SELECT autoassign.autoassign_flush_events()" >/dev/null
     "${PSQL[@]}" -tAc "SELECT '$1: server-side duration_us p50 ' || percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us)
         || ', p99 ' || percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_us) || ', n ' || count(*)
         FROM autoassign.events WHERE source = '$2' AND event_type = '$3'"
@@ -60,12 +62,26 @@ log "pgbench quote with autoassign.telemetry off / on / sample interleaved in on
     -f "$BENCH_FILES/telemetry_on.pgbench" -f "$BENCH_FILES/telemetry_sample.pgbench" | grep -E "^(tps|latency)"
 echo "(off: SELECT ok ..., on: SELECT ok, reason ..., sample: SELECT ok, reason, seats ...)"
 statements "telemetry"
+"${PSQL[@]}" -c "SELECT autoassign.autoassign_flush_events()" >/dev/null
 "${PSQL[@]}" -c "DELETE FROM autoassign.events WHERE source = 'bench'"
+
+# Queue-to-row latency: real quotes of the 8 tenants' pending bookings (planner load and
+# events together), then quotes of unknown bookings (hard stops: the same event rate for
+# almost no planner work, so a 2-core machine can offer 5,000 events/s to the writer).
+LAT_RATE="${PGAA_BENCH_EVENT_RATE:-5000}"
+for script in event_latency event_latency_hardstop; do
+    log "Planner events queue-to-row latency, $script, offered $LAT_RATE quotes/s (10 quotes per pgbench transaction, 4 clients, $((SECS * 2))s)"
+    "${PSQL[@]}" -f "$ROOT/bench/event_latency.sql" >/dev/null
+    "${PGBENCH[@]}" -c 4 -j 2 -R "$((LAT_RATE / 10))" -T "$((SECS * 2))" -f "$BENCH_FILES/$script.pgbench" \
+        | grep -E "^(tps|latency|rate limit|number of transactions)"
+    "${PSQL[@]}" -tA -f "$ROOT/bench/event_latency_report.sql"
+done
 
 log "Exhaustive (no pruning, no floor cache) vs normal on the same bookings"
 "${PSQL[@]}" -c "SET autoassign.telemetry = on" \
     -c "SELECT public.bench_quotes('{}', 'bench_norm', 50)" \
-    -c "SELECT public.bench_quotes('{\"exhaustive\": true}', 'bench_exh', 50)" >/dev/null
+    -c "SELECT public.bench_quotes('{\"exhaustive\": true}', 'bench_exh', 50)" \
+    -c "SELECT autoassign.autoassign_flush_events()" >/dev/null
 "${PSQL[@]}" -tAc "SELECT source || ': quotes ' || count(*) || ', duration_us p50 ' || percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us)
         || ', mean ' || round(avg(duration_us)) || ', combinations ' || sum((payload->>'combinations_tried')::bigint)
         || ', cache hits ' || count(*) FILTER (WHERE (payload->>'cache_hit')::bool)

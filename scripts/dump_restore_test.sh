@@ -150,6 +150,8 @@ then
     finish
 fi
 sed 's/^/  /' "$WORK/src.log"
+# quote events reach autoassign.events through the shared-memory queue: write it first
+q "$SRC" -c "SELECT autoassign.autoassign_flush_events()" >/dev/null
 counts "$SRC" >"$WORK/src.counts"
 digests "$SRC" >"$WORK/src.digests"
 policy "$SRC" >"$WORK/src.policy"

@@ -55,12 +55,13 @@ run_layer isolation bash "$ROOT/scripts/isolation.sh"
 run_layer backup bash "$ROOT/scripts/dump_restore_test.sh"
 run_layer upgrade bash "$ROOT/scripts/upgrade_test.sh"
 run_layer trusted bash "$ROOT/scripts/trusted_install_test.sh"
+run_layer replica bash "$ROOT/scripts/replica_test.sh"
 
 export PGAA_TEST_DSN="host=127.0.0.1 port=$TEST_PORT user=postgres dbname=pg_autoassign"
 run_layer integration cargo test --release --test '*' -- --ignored --test-threads=1
 
 log "Summary"
-for f in planner pg_test regress isolation backup upgrade trusted integration; do
+for f in planner pg_test regress isolation backup upgrade trusted replica integration; do
     echo "-- $f"
     grep -hE "^test result:|tests? passed|failed \(|All [0-9]+ tests passed|of [0-9]+ tests failed|^(PASS|FAIL)" "$LOGS/$f.log" | sed 's/^/   /' || true
 done
@@ -71,8 +72,8 @@ failed_n=$(cat "$LOGS"/*.log | awk '/^test result:/ {for (i = 2; i <= NF; i++) i
 # the backup and upgrade scripts one PASS or FAIL line each
 regress_ok=$(cat "$LOGS/regress.log" "$LOGS/isolation.log" | grep -cE '^test .* \.\.\. +ok' || true)
 regress_bad=$(cat "$LOGS/regress.log" "$LOGS/isolation.log" | grep -cE '^test .* \.\.\. +FAILED' || true)
-regress_ok=$((regress_ok + $(cat "$LOGS/backup.log" "$LOGS/upgrade.log" "$LOGS/trusted.log" | grep -c '^PASS' || true)))
-regress_bad=$((regress_bad + $(cat "$LOGS/backup.log" "$LOGS/upgrade.log" "$LOGS/trusted.log" | grep -c '^FAIL' || true)))
+regress_ok=$((regress_ok + $(cat "$LOGS/backup.log" "$LOGS/upgrade.log" "$LOGS/trusted.log" "$LOGS/replica.log" | grep -c '^PASS' || true)))
+regress_bad=$((regress_bad + $(cat "$LOGS/backup.log" "$LOGS/upgrade.log" "$LOGS/trusted.log" "$LOGS/replica.log" | grep -c '^FAIL' || true)))
 stop_cluster "$TEST_DIR"
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "FAILED layers: ${failed[*]}"

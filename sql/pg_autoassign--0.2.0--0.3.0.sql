@@ -10,10 +10,18 @@
 --   * security (issue 10): roles, restaurant_access and row-level security, grants,
 --     SECURITY DEFINER write paths, pinned search_path on every function, ownership by
 --     the extension owner, finite stays, time zone check (sql/security.sql, last below);
---   * stay_end, stay_range and clock_now qualify every name (they stay inlinable).
+--   * telemetry off the caller's transaction (issue 12): autoassign_stats() gains
+--     per-database keys and event counters; autoassign_event_queue_stats(),
+--     autoassign_flush_events() and the view event_queue;
+--   * stay_end and stay_range qualify every name (they stay inlinable); clock_now is a
+--     library function (a placeholder value of the superuser-only clock is never read).
+
+-- Nothing planted in the schemas of required extensions (btree_gist's public) may bind
+-- into what this script writes (see sql/schema.sql); LOCAL: restored when it ends.
+SET LOCAL search_path = autoassign, pg_catalog, pg_temp;
 
 -------------------------------------------------------------------------------------------
--- 1. The inlinable helpers, now hijack-proof.
+-- 1. The inlinable helpers, now hijack-proof; clock_now moves into the library.
 
 -- When a booking releases its tables: end (or start + default duration) + turnover
 -- buffer. Scalar arguments keep it inlinable in hot queries (a whole-row argument
@@ -37,17 +45,96 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                      autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes))
 $$;
 
--- now(), unless autoassign.simulated_now is set: tests and the simulator replay a whole
--- day in seconds. Leave it unset in production.
-CREATE OR REPLACE FUNCTION clock_now() RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN pg_catalog.current_setting('autoassign.simulated_now', true) OPERATOR(pg_catalog.<>) ''
-                THEN pg_catalog.current_setting('autoassign.simulated_now', true)::pg_catalog.timestamptz
-                ELSE pg_catalog.now() END
-$$;
+-- pg_autoassign::api::clock::clock_now
+CREATE OR REPLACE FUNCTION "clock_now"() RETURNS timestamp with time zone /* TimestampWithTimeZone */
+STRICT STABLE PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'clock_now_wrapper';
 
 -------------------------------------------------------------------------------------------
--- 2. Security, as a fresh install runs it: last, so it covers every function above.
+-- 2. Telemetry off the caller's transaction (issue 12): the statistics gain per-database
+--    keys and event counters (new result columns: the view and function are re-created),
+--    the event queue's view and flush function.
+
+DROP VIEW stats;
+DROP FUNCTION autoassign_stats();
+
+-- pg_autoassign::api::stats::autoassign_stats
+CREATE  FUNCTION "autoassign_stats"() RETURNS TABLE (
+	"restaurant_id" uuid,  /* Option < Uuid > */
+	"source" TEXT,  /* String */
+	"reason" TEXT,  /* String */
+	"calls" bigint,  /* i64 */
+	"total_us" bigint,  /* i64 */
+	"mean_us" double precision,  /* f64 */
+	"max_us" bigint,  /* i64 */
+	"p50_us" bigint,  /* Option < i64 > */
+	"p95_us" bigint,  /* Option < i64 > */
+	"p99_us" bigint,  /* Option < i64 > */
+	"events_queued" bigint,  /* i64 */
+	"events_written" bigint,  /* i64 */
+	"events_dropped" bigint  /* i64 */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_stats_wrapper';
+
+CREATE VIEW stats AS SELECT * FROM autoassign.autoassign_stats();
+COMMENT ON VIEW stats IS
+    'Planner calls per restaurant, source and reason from shared memory: survives rollbacks; reset with autoassign_stats_reset().';
+
+-- pg_autoassign::api::stats::autoassign_event_queue_stats
+CREATE  FUNCTION "autoassign_event_queue_stats"() RETURNS TABLE (
+	"queued" bigint,  /* i64 */
+	"in_flight" bigint,  /* i64 */
+	"enqueued" bigint,  /* i64 */
+	"written" bigint,  /* i64 */
+	"dropped" bigint,  /* i64 */
+	"lost" bigint,  /* i64 */
+	"standby" bigint,  /* i64 */
+	"written_sync" bigint,  /* i64 */
+	"log_lines" bigint,  /* i64 */
+	"log_suppressed" bigint,  /* i64 */
+	"writer_pid" INT,  /* Option < i32 > */
+	"launcher_pid" INT,  /* Option < i32 > */
+	"queue_capacity" bigint,  /* i64 */
+	"queue_free" bigint,  /* i64 */
+	"stats_keys" bigint,  /* i64 */
+	"stats_keys_total" bigint,  /* i64 */
+	"stats_max" bigint,  /* i64 */
+	"stats_evictions" bigint  /* i64 */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_event_queue_stats_wrapper';
+
+-- pg_autoassign::api::stats::autoassign_flush_events
+CREATE  FUNCTION "autoassign_flush_events"(
+	"timeout_ms" INT DEFAULT 30000 /* i32 */
+) RETURNS bigint /* i64 */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_flush_events_wrapper';
+
+-- pg_autoassign asynchronous telemetry (issue 12): the event queue's counters for the
+-- current database. Loaded after telemetry.sql and the Rust functions it wraps.
+
+CREATE VIEW autoassign.event_queue AS SELECT * FROM autoassign.autoassign_event_queue_stats();
+
+COMMENT ON VIEW autoassign.event_queue IS
+'The current database''s planner-event queue (needs shared_preload_libraries): queued and in_flight '
+'now; enqueued, written, dropped (queue full), lost (writer died mid-batch), standby (not writable '
+'on a hot standby), written_sync since start; rate-limited planner log lines (log_lines, '
+'log_suppressed); writer_pid; queue_capacity/queue_free (all databases); planner-statistics keys of '
+'this database, of all databases, stats_max and stats_evictions.';
+
+COMMENT ON FUNCTION autoassign.autoassign_flush_events(int) IS
+'Writes the current database''s queued planner events now and waits (at most timeout_ms) until '
+'everything queued before the call is committed; returns the rows written meanwhile. 0 without '
+'shared_preload_libraries or on a hot standby.';
+
+-------------------------------------------------------------------------------------------
+-- 3. Security, as a fresh install runs it: last, so it covers every function above.
 
 -- pg_autoassign security: least privilege and hostile input (README "Security").
 -- Loaded last (finalize), so every object it governs already exists. The whole privilege
@@ -132,6 +219,12 @@ LANGUAGE sql STABLE AS $$
      WHERE c.oid = 'autoassign.restaurants'::regclass
 $$;
 
+-- The oid of a role by its exact name (a name::regrole cast would fold it to lower case).
+CREATE FUNCTION role_oid(p_name name) RETURNS oid
+LANGUAGE sql STABLE AS $$
+    SELECT r.oid FROM pg_roles r WHERE r.rolname = p_name
+$$;
+
 -- Lets role_name act for a restaurant. Allowed for the extension owner, superusers, and
 -- admins who act for that restaurant themselves.
 CREATE FUNCTION autoassign_grant_restaurant(restaurant_id uuid, role_name name) RETURNS bool
@@ -143,7 +236,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = autoassign_grant_restaurant.role_name) THEN
         RAISE EXCEPTION 'role "%" does not exist', left(role_name, 64) USING ERRCODE = '42704';
     END IF;
-    IF NOT autoassign.may_access(restaurant_id, autoassign.acting_role()::regrole)
+    IF NOT autoassign.may_access(restaurant_id, autoassign.role_oid(autoassign.acting_role()))
        OR NOT pg_has_role(autoassign.acting_role(), 'autoassign_admin', 'USAGE') THEN
         RAISE EXCEPTION 'permission denied: % may not grant restaurant %', autoassign.acting_role(), restaurant_id
             USING ERRCODE = '42501',
@@ -161,7 +254,7 @@ END $$;
 CREATE FUNCTION autoassign_revoke_restaurant(restaurant_id uuid, role_name name) RETURNS bool
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT autoassign.may_access(restaurant_id, autoassign.acting_role()::regrole)
+    IF NOT autoassign.may_access(restaurant_id, autoassign.role_oid(autoassign.acting_role()))
        OR NOT pg_has_role(autoassign.acting_role(), 'autoassign_admin', 'USAGE') THEN
         RAISE EXCEPTION 'permission denied: % may not revoke restaurant %', autoassign.acting_role(), restaurant_id
             USING ERRCODE = '42501',
@@ -175,12 +268,18 @@ END $$;
 
 -- An admin who creates a restaurant acts for it from then on (the row lands before the
 -- restaurant does: its foreign key is deferred, so INSERT ... RETURNING already sees it).
+-- An id that already exists is refused here, before the grant: an INSERT ... ON CONFLICT
+-- of another restaurant's id must not leave its author a grant for it.
 CREATE FUNCTION restaurants_grant_creator() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     creator name := autoassign.acting_role();
 BEGIN
-    IF NOT autoassign.may_access(NULL, creator::regrole) THEN
+    IF EXISTS (SELECT FROM autoassign.restaurants r WHERE r.id = NEW.id) THEN
+        RAISE EXCEPTION 'restaurant % already exists', NEW.id
+            USING ERRCODE = '23505', HINT = 'Insert a new restaurant without naming an existing id.';
+    END IF;
+    IF NOT autoassign.may_access(NULL, autoassign.role_oid(creator)) THEN
         INSERT INTO autoassign.restaurant_access (restaurant_id, role_name)
         VALUES (NEW.id, creator) ON CONFLICT DO NOTHING;
     END IF;
@@ -225,9 +324,11 @@ END $$;
 -------------------------------------------------------------------------------------------
 -- 6. Hostile input (before the grants, so its functions are covered below).
 
--- A stay has finite ends: 'infinity' would block a table for ever.
-ALTER TABLE bookings ADD CONSTRAINT bookings_stay_finite
-    CHECK (isfinite(start_at) AND (end_at IS NULL OR isfinite(end_at)));
+-- A stay lies between 1900 and 3000: 'infinity' would block a table for ever, and a stay
+-- near the end of the timestamp range overflows the sweep's arithmetic (22008).
+ALTER TABLE bookings ADD CONSTRAINT bookings_stay_bounded
+    CHECK (start_at >= '1900-01-01 00:00+00' AND start_at < '3000-01-01 00:00+00'
+           AND (end_at IS NULL OR end_at < '3000-01-01 00:00+00'));
 
 -- A restaurant's time zone must be one PostgreSQL knows (22023 otherwise).
 CREATE FUNCTION restaurants_timezone_check() RETURNS trigger
@@ -262,7 +363,7 @@ GRANT USAGE ON SCHEMA autoassign TO autoassign_reader, autoassign_api, autoassig
 
 -- Every role: the pure helpers its queries may use.
 GRANT EXECUTE ON FUNCTION stay_end(timestamptz, timestamptz, int, int), stay_range(bookings, restaurants),
-    clock_now(), acting_role(), granted_restaurant(uuid)
+    clock_now(), acting_role(), granted_restaurant(uuid), role_oid(name)
     TO autoassign_reader, autoassign_api, autoassign_admin;
 
 -- autoassign_reader: diagnostics. Reads every table and view, its restaurants' rows only.
@@ -273,7 +374,8 @@ GRANT EXECUTE ON FUNCTION
     autoassign_free_capacity_ts(uuid, timestamptz, timestamptz),
     autoassign_booking_history(uuid),
     autoassign_stats(),
-    autoassign_floor_cache_stats()
+    autoassign_floor_cache_stats(),
+    autoassign_event_queue_stats()
     TO autoassign_reader;
 
 -- autoassign_api: the booking API. Books, quotes, confirms and cancels through the
@@ -282,7 +384,9 @@ GRANT EXECUTE ON FUNCTION
 -- events or the retry queue, and cannot set a booking's status or outcome on insert.
 GRANT SELECT ON restaurants, zones, tables, table_adjacency, bookings, allocations,
     booking_transitions, restaurant_access TO autoassign_api;
-GRANT INSERT (id, restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
+-- no id: booking ids come from gen_random_uuid(), so no tenant can create a booking
+-- whose id another restaurant already uses (the functions take a bare booking id)
+GRANT INSERT (restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
 GRANT UPDATE (party_size, start_at, end_at, zone_id, status, updated_at) ON bookings TO autoassign_api;
 GRANT EXECUTE ON FUNCTION
     autoassign_quote(uuid, jsonb, text, int),
@@ -292,20 +396,21 @@ GRANT EXECUTE ON FUNCTION
     autoassign_free_capacity_ts(uuid, timestamptz, timestamptz)
     TO autoassign_api;
 
--- autoassign_admin (also a member of the two above): the floor, the retry policy, table
--- retirement, the sweep, outbox delivery, and who acts for its restaurants.
+-- autoassign_admin (also a member of the two above): its restaurants' floors, table
+-- retirement, the sweep of its restaurants, outbox delivery, and who acts for its
+-- restaurants. What every restaurant of the database shares (the retry policy, the
+-- pg_cron job, pruning telemetry) stays with the extension owner: roles are
+-- cluster-wide, and one restaurant's admin must not change them for the others.
 GRANT INSERT, UPDATE, DELETE ON restaurants, zones, tables, table_adjacency TO autoassign_admin;
 GRANT DELETE ON bookings TO autoassign_admin;
 GRANT UPDATE (sent_at) ON outbox TO autoassign_admin;
-GRANT UPDATE ON retry_policy TO autoassign_admin;
 GRANT USAGE ON SEQUENCE floor_version_seq TO autoassign_admin;
 GRANT EXECUTE ON FUNCTION
     autoassign_retire_table(uuid, timestamptz),
     autoassign_retire_table_at(uuid, timestamptz, text),
     autoassign_sweep(int, int, uuid, timestamptz),
-    autoassign_schedule_sweep(text),
-    autoassign_unschedule_sweep(),
     autoassign_stats_reset(),
+    autoassign_flush_events(int),
     autoassign_grant_restaurant(uuid, name),
     autoassign_revoke_restaurant(uuid, name),
     autoassign_demo_load(date, bigint)
@@ -372,6 +477,7 @@ ALTER VIEW reason_breakdown SET (security_invoker = true);
 ALTER VIEW booking_outcomes SET (security_invoker = true);
 ALTER VIEW booking_transitions SET (security_invoker = true);
 ALTER VIEW stats SET (security_invoker = true);
+ALTER VIEW event_queue SET (security_invoker = true);
 
 -------------------------------------------------------------------------------------------
 -- 7. Ownership. A trusted install runs this script as the bootstrap superuser; every

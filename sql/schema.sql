@@ -1,8 +1,17 @@
--- pg_autoassign schema v0.2.0 (SPEC §2). Loaded first by extension_sql_file!.
+-- pg_autoassign schema v0.3.0 (SPEC §2). Loaded first by extension_sql_file!.
 -- Every table carries restaurant_id, and every primary key, unique, foreign-key and
 -- exclusion constraint on tenant data includes it, so the schema can later be
 -- distributed by restaurant_id (SPEC §9; pgrx-tests/sql/catalog.sql checks it). Lookups by a bare
 -- id (the API takes booking_id alone) use plain, non-unique indexes on id.
+
+-- While this script runs, CREATE EXTENSION puts the schemas of required extensions on the
+-- search_path (btree_gist's: usually public). An operator or function a hostile role
+-- planted there would bind, for ever, into a CHECK, default, index or policy written
+-- here, and run as the installer. From here on nothing outside our schema and pg_catalog
+-- is ever looked up (pgrx-tests/sql/install_shadows.sql plants them first to prove it).
+-- LOCAL: at the same nesting level as CREATE EXTENSION's own saved path, so the caller's
+-- search_path comes back when the script ends.
+SET LOCAL search_path = autoassign, pg_catalog, pg_temp;
 
 -- A floor edit takes a fresh value from this sequence. Sequences never roll back, so a
 -- backend's cached floor keyed by (restaurant, floor_version) can never be stale.
@@ -246,14 +255,9 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                      autoassign.stay_end(b.start_at, b.end_at, r.default_duration_minutes, r.buffer_after_minutes))
 $$;
 
--- now(), unless autoassign.simulated_now is set: tests and the simulator replay a whole
--- day in seconds. Leave it unset in production.
-CREATE FUNCTION clock_now() RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN pg_catalog.current_setting('autoassign.simulated_now', true) OPERATOR(pg_catalog.<>) ''
-                THEN pg_catalog.current_setting('autoassign.simulated_now', true)::pg_catalog.timestamptz
-                ELSE pg_catalog.now() END
-$$;
+-- clock_now() (now(), unless the superuser-only autoassign.simulated_now is set) is a Rust
+-- function (src/api/clock.rs): calling it loads the library, which defines the setting as
+-- superuser-only before any value a non-superuser set as a placeholder can be read.
 
 -- pg_dump skips an extension's member tables unless they are registered here; with these,
 -- a restaurant's ordinary backup holds its floor, bookings, allocations, holds, outbox and

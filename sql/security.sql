@@ -81,6 +81,12 @@ LANGUAGE sql STABLE AS $$
      WHERE c.oid = 'autoassign.restaurants'::regclass
 $$;
 
+-- The oid of a role by its exact name (a name::regrole cast would fold it to lower case).
+CREATE FUNCTION role_oid(p_name name) RETURNS oid
+LANGUAGE sql STABLE AS $$
+    SELECT r.oid FROM pg_roles r WHERE r.rolname = p_name
+$$;
+
 -- Lets role_name act for a restaurant. Allowed for the extension owner, superusers, and
 -- admins who act for that restaurant themselves.
 CREATE FUNCTION autoassign_grant_restaurant(restaurant_id uuid, role_name name) RETURNS bool
@@ -92,7 +98,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = autoassign_grant_restaurant.role_name) THEN
         RAISE EXCEPTION 'role "%" does not exist', left(role_name, 64) USING ERRCODE = '42704';
     END IF;
-    IF NOT autoassign.may_access(restaurant_id, autoassign.acting_role()::regrole)
+    IF NOT autoassign.may_access(restaurant_id, autoassign.role_oid(autoassign.acting_role()))
        OR NOT pg_has_role(autoassign.acting_role(), 'autoassign_admin', 'USAGE') THEN
         RAISE EXCEPTION 'permission denied: % may not grant restaurant %', autoassign.acting_role(), restaurant_id
             USING ERRCODE = '42501',
@@ -110,7 +116,7 @@ END $$;
 CREATE FUNCTION autoassign_revoke_restaurant(restaurant_id uuid, role_name name) RETURNS bool
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT autoassign.may_access(restaurant_id, autoassign.acting_role()::regrole)
+    IF NOT autoassign.may_access(restaurant_id, autoassign.role_oid(autoassign.acting_role()))
        OR NOT pg_has_role(autoassign.acting_role(), 'autoassign_admin', 'USAGE') THEN
         RAISE EXCEPTION 'permission denied: % may not revoke restaurant %', autoassign.acting_role(), restaurant_id
             USING ERRCODE = '42501',
@@ -124,12 +130,18 @@ END $$;
 
 -- An admin who creates a restaurant acts for it from then on (the row lands before the
 -- restaurant does: its foreign key is deferred, so INSERT ... RETURNING already sees it).
+-- An id that already exists is refused here, before the grant: an INSERT ... ON CONFLICT
+-- of another restaurant's id must not leave its author a grant for it.
 CREATE FUNCTION restaurants_grant_creator() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     creator name := autoassign.acting_role();
 BEGIN
-    IF NOT autoassign.may_access(NULL, creator::regrole) THEN
+    IF EXISTS (SELECT FROM autoassign.restaurants r WHERE r.id = NEW.id) THEN
+        RAISE EXCEPTION 'restaurant % already exists', NEW.id
+            USING ERRCODE = '23505', HINT = 'Insert a new restaurant without naming an existing id.';
+    END IF;
+    IF NOT autoassign.may_access(NULL, autoassign.role_oid(creator)) THEN
         INSERT INTO autoassign.restaurant_access (restaurant_id, role_name)
         VALUES (NEW.id, creator) ON CONFLICT DO NOTHING;
     END IF;
@@ -174,9 +186,11 @@ END $$;
 -------------------------------------------------------------------------------------------
 -- 6. Hostile input (before the grants, so its functions are covered below).
 
--- A stay has finite ends: 'infinity' would block a table for ever.
-ALTER TABLE bookings ADD CONSTRAINT bookings_stay_finite
-    CHECK (isfinite(start_at) AND (end_at IS NULL OR isfinite(end_at)));
+-- A stay lies between 1900 and 3000: 'infinity' would block a table for ever, and a stay
+-- near the end of the timestamp range overflows the sweep's arithmetic (22008).
+ALTER TABLE bookings ADD CONSTRAINT bookings_stay_bounded
+    CHECK (start_at >= '1900-01-01 00:00+00' AND start_at < '3000-01-01 00:00+00'
+           AND (end_at IS NULL OR end_at < '3000-01-01 00:00+00'));
 
 -- A restaurant's time zone must be one PostgreSQL knows (22023 otherwise).
 CREATE FUNCTION restaurants_timezone_check() RETURNS trigger
@@ -211,7 +225,7 @@ GRANT USAGE ON SCHEMA autoassign TO autoassign_reader, autoassign_api, autoassig
 
 -- Every role: the pure helpers its queries may use.
 GRANT EXECUTE ON FUNCTION stay_end(timestamptz, timestamptz, int, int), stay_range(bookings, restaurants),
-    clock_now(), acting_role(), granted_restaurant(uuid)
+    clock_now(), acting_role(), granted_restaurant(uuid), role_oid(name)
     TO autoassign_reader, autoassign_api, autoassign_admin;
 
 -- autoassign_reader: diagnostics. Reads every table and view, its restaurants' rows only.
@@ -222,7 +236,8 @@ GRANT EXECUTE ON FUNCTION
     autoassign_free_capacity_ts(uuid, timestamptz, timestamptz),
     autoassign_booking_history(uuid),
     autoassign_stats(),
-    autoassign_floor_cache_stats()
+    autoassign_floor_cache_stats(),
+    autoassign_event_queue_stats()
     TO autoassign_reader;
 
 -- autoassign_api: the booking API. Books, quotes, confirms and cancels through the
@@ -231,7 +246,9 @@ GRANT EXECUTE ON FUNCTION
 -- events or the retry queue, and cannot set a booking's status or outcome on insert.
 GRANT SELECT ON restaurants, zones, tables, table_adjacency, bookings, allocations,
     booking_transitions, restaurant_access TO autoassign_api;
-GRANT INSERT (id, restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
+-- no id: booking ids come from gen_random_uuid(), so no tenant can create a booking
+-- whose id another restaurant already uses (the functions take a bare booking id)
+GRANT INSERT (restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
 GRANT UPDATE (party_size, start_at, end_at, zone_id, status, updated_at) ON bookings TO autoassign_api;
 GRANT EXECUTE ON FUNCTION
     autoassign_quote(uuid, jsonb, text, int),
@@ -241,20 +258,21 @@ GRANT EXECUTE ON FUNCTION
     autoassign_free_capacity_ts(uuid, timestamptz, timestamptz)
     TO autoassign_api;
 
--- autoassign_admin (also a member of the two above): the floor, the retry policy, table
--- retirement, the sweep, outbox delivery, and who acts for its restaurants.
+-- autoassign_admin (also a member of the two above): its restaurants' floors, table
+-- retirement, the sweep of its restaurants, outbox delivery, and who acts for its
+-- restaurants. What every restaurant of the database shares (the retry policy, the
+-- pg_cron job, pruning telemetry) stays with the extension owner: roles are
+-- cluster-wide, and one restaurant's admin must not change them for the others.
 GRANT INSERT, UPDATE, DELETE ON restaurants, zones, tables, table_adjacency TO autoassign_admin;
 GRANT DELETE ON bookings TO autoassign_admin;
 GRANT UPDATE (sent_at) ON outbox TO autoassign_admin;
-GRANT UPDATE ON retry_policy TO autoassign_admin;
 GRANT USAGE ON SEQUENCE floor_version_seq TO autoassign_admin;
 GRANT EXECUTE ON FUNCTION
     autoassign_retire_table(uuid, timestamptz),
     autoassign_retire_table_at(uuid, timestamptz, text),
     autoassign_sweep(int, int, uuid, timestamptz),
-    autoassign_schedule_sweep(text),
-    autoassign_unschedule_sweep(),
     autoassign_stats_reset(),
+    autoassign_flush_events(int),
     autoassign_grant_restaurant(uuid, name),
     autoassign_revoke_restaurant(uuid, name),
     autoassign_demo_load(date, bigint),
@@ -323,6 +341,7 @@ ALTER VIEW reason_breakdown SET (security_invoker = true);
 ALTER VIEW booking_outcomes SET (security_invoker = true);
 ALTER VIEW booking_transitions SET (security_invoker = true);
 ALTER VIEW stats SET (security_invoker = true);
+ALTER VIEW event_queue SET (security_invoker = true);
 
 -------------------------------------------------------------------------------------------
 -- 7. Ownership. A trusted install runs this script as the bootstrap superuser; every

@@ -43,9 +43,6 @@ pub enum AutoassignError {
     #[error("table {0} does not exist")]
     TableNotFound(String),
 
-    #[error("permission denied: the calling role may not act for restaurant {0}")]
-    NotYourRestaurant(String),
-
     #[error("permission denied: {0}")]
     NotAllowed(&'static str),
 
@@ -68,7 +65,7 @@ impl AutoassignError {
             Self::PgCronMissing => ERRCODE_UNDEFINED_OBJECT,
             Self::PartyDoesNotFit { .. } | Self::TableInUse { .. } => ERRCODE_CHECK_VIOLATION,
             Self::TableNotFound(_) => ERRCODE_NO_DATA_FOUND,
-            Self::NotYourRestaurant(_) | Self::NotAllowed(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
+            Self::NotAllowed(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             Self::Spi(_) => ERRCODE_INTERNAL_ERROR,
         }
     }
@@ -87,7 +84,10 @@ impl AutoassignError {
                 "source is 1 to 32 characters of a-z and _, for example api, inline, job, ops, manual."
             }
             Self::InvalidArgument(_) => "Check the argument against the function's documentation.",
-            Self::RestaurantNotFound(_) => "Pass the id of a row in autoassign.restaurants.",
+            Self::RestaurantNotFound(_) => {
+                "Pass the id of a row in autoassign.restaurants that your role acts for \
+                 (autoassign.restaurant_access; README \"Security\")."
+            }
             Self::InconsistentFloor { .. } => {
                 "Check autoassign.tables and autoassign.table_adjacency for this restaurant."
             }
@@ -103,11 +103,8 @@ impl AutoassignError {
             Self::TableInUse { .. } => {
                 "Retire the table from when the seated party leaves, or complete the booking first."
             }
-            Self::TableNotFound(_) => "Pass the id of a row in autoassign.tables.",
-            Self::NotYourRestaurant(_) => {
-                "A role acts for the restaurants autoassign.restaurant_access grants it; the \
-                 database owner or an admin of that restaurant can run \
-                 SELECT autoassign.autoassign_grant_restaurant(restaurant_id, role)."
+            Self::TableNotFound(_) => {
+                "Pass the id of a row in autoassign.tables of a restaurant your role acts for."
             }
             Self::NotAllowed(_) => {
                 "The README's Security section says which roles may do this (the \

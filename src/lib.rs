@@ -34,6 +34,15 @@ extension_sql_file!(
     requires = ["schema", "sweep"]
 );
 extension_sql_file!(
+    "../sql/telemetry_async.sql",
+    name = "telemetry_async",
+    requires = [
+        "telemetry",
+        autoassign_event_queue_stats,
+        autoassign_flush_events
+    ]
+);
+extension_sql_file!(
     "../sql/ops.sql",
     name = "ops",
     requires = ["schema", "telemetry"]
@@ -44,6 +53,7 @@ extension_sql_file!(
     requires = [
         "schema",
         "telemetry",
+        "telemetry_async",
         "sweep",
         "lifecycle",
         api::capacity::free_capacity_ts,
@@ -63,10 +73,8 @@ pub extern "C-unwind" fn _PG_init() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
     gucs::init();
-    // SAFETY: a plain global read during library load.
-    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
-        postgres::stats::init_shared_memory();
-    }
+    // telemetry queue, writer and statistics settings; shared memory when preloading
+    postgres::telemetry_settings::init();
 }
 
 #[cfg(any(test, feature = "pg_test"))]

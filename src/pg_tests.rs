@@ -158,10 +158,25 @@ fn quote_writes_only_its_event() {
     assert_eq!(ok, Some(true));
     assert_eq!(count_for("SELECT count(*) FROM autoassign.allocations WHERE restaurant_id = $1", rid), 0);
     assert_eq!(count_for("SELECT count(*) FROM autoassign.holds WHERE restaurant_id = $1", rid), 0);
+    // the quote event goes through the shared-memory queue (preloaded here): not in this
+    // transaction, written by the event writer; a fresh snapshot (update mode) sees it
     assert_eq!(
         count_for("SELECT count(*) FROM autoassign.events WHERE booking_id = $1 AND event_type = 'auto_assign.quote'", bid),
-        1
+        0
     );
+    Spi::run("SELECT autoassign.autoassign_flush_events()").unwrap();
+    let written = Spi::connect_mut(|c| {
+        c.update(
+            "SELECT count(*) FROM autoassign.events WHERE booking_id = $1 AND event_type = 'auto_assign.quote'",
+            None,
+            &[bid.into()],
+        )
+        .unwrap()
+        .first()
+        .get::<i64>(1)
+        .unwrap()
+    });
+    assert_eq!(written, Some(1));
     let status = Spi::get_one_with_args::<String>("SELECT status FROM autoassign.bookings WHERE id = $1", &[bid.into()]).unwrap();
     assert_eq!(status.as_deref(), Some("pending"));
 }

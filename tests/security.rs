@@ -218,13 +218,26 @@ fn api_role_books_its_restaurant_only() {
         &[&id],
     )
     .unwrap();
-    let e = app
+    // another restaurant's booking reads as no booking at all, and stays untouched
+    let row = app
         .query_one(
-            "SELECT ok FROM autoassign.autoassign_confirm($1::text::uuid)",
+            "SELECT ok, reason FROM autoassign.autoassign_confirm($1::text::uuid)",
             &[&their_booking],
         )
-        .expect_err("another restaurant");
-    assert_eq!(e.code().map(|s| s.code()), Some("42501"));
+        .unwrap();
+    assert!(!row.get::<_, bool>(0));
+    assert_eq!(
+        row.get::<_, Option<String>>(1).as_deref(),
+        Some("booking_not_found")
+    );
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid AND status = 'pending'",
+            &theirs
+        ),
+        1
+    );
     let seen: i64 = app
         .query_one(
             "SELECT count(*) FROM autoassign.bookings WHERE restaurant_id = $1::text::uuid",

@@ -121,6 +121,7 @@ pub fn run(dsn: &str, a: AssignArgs) -> Result<u8> {
         label: "assign".into(),
     };
     let run = rails::run(dsn, &a.rails, plan, source)?;
+    db::flush_events(&mut c);
     let code = match run.stop {
         Stop::Done => 0,
         Stop::ErrorRate => 3,

@@ -113,3 +113,14 @@ pub fn day(c: &mut Client, d: &str) -> Result<String> {
         .map_err(|e| anyhow!(Refused(format!("bad day {d:?}: {e}"))))?;
     Ok(row.get(0))
 }
+
+/// Best effort: asks the extension to write its queued planner events now and waits for
+/// them (`autoassign_flush_events`, the asynchronous telemetry path), so what pgaa caused
+/// is in `autoassign.events` when it reads or exits. A role without the grant, or an
+/// extension without the function, just skips it: the background writer commits the
+/// queue within `autoassign.event_flush_ms` anyway. Returns the rows written.
+pub fn flush_events(c: &mut Client) -> Option<i64> {
+    c.query_one("SELECT autoassign.autoassign_flush_events()::bigint", &[])
+        .ok()
+        .map(|r| r.get(0))
+}

@@ -96,6 +96,7 @@ pub fn run(dsn: &str, a: ReportArgs) -> Result<()> {
     db::extension_version(&mut c)?;
     let r = db::restaurant(&mut c, &a.restaurant)?;
     let day = db::day(&mut c, &a.day)?;
+    db::flush_events(&mut c);
     let rep = collect(&mut c, r, day)?;
     match JsonOut::from_arg(a.json.as_deref()) {
         Some(out) => out.write(&rep)?,

@@ -78,6 +78,8 @@ impl Scratch {
             return Ok(self.removed);
         }
         let mut c = db::connect(&self.dsn)?;
+        // queued planner events of the scratch restaurant first, so they go with it
+        db::flush_events(&mut c);
         c.query_one(
             "SELECT autoassign.ops_stress_drop($1::text::uuid)",
             &[&self.id],

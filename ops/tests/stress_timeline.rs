@@ -21,6 +21,7 @@ fn stress_never_touches_an_existing_restaurant() {
     let _ = day;
     let before = checksum(&mut c, &rid);
     let ev_sql = "SELECT count(*) FROM autoassign.events WHERE restaurant_id = $1::text::uuid";
+    flush(&mut c);
     let ev_before = count(&mut c, ev_sql, &rid);
     let all_sql = "SELECT count(*) FROM autoassign.restaurants WHERE $1::text IS NOT NULL";
     let restaurants = count(&mut c, all_sql, "x");
@@ -89,6 +90,7 @@ fn stress_never_touches_an_existing_restaurant() {
         restaurants,
         "the scratch restaurant was removed"
     );
+    flush(&mut c);
     let scratch_events = count(
         &mut c,
         "SELECT count(*) FROM autoassign.events WHERE restaurant_id = $1::text::uuid",

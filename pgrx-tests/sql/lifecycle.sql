@@ -88,6 +88,7 @@ UPDATE autoassign.tables SET active = false WHERE id = '11fe0000-0000-0000-0000-
 -- pending -> confirmed without tables is refused, pending -> cancelled settles b5 and
 -- writes its one summary (from the row, no events read), a repeat writes none, and a
 -- confirmed booking's cancel is no second outcome
+SELECT autoassign.autoassign_flush_events() \g /dev/null
 DELETE FROM autoassign.events WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
 UPDATE autoassign.bookings SET status = 'confirmed' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
 UPDATE autoassign.bookings SET status = 'cancelled' WHERE id = '11fe0000-0000-0000-0000-0000000000b5';
@@ -170,4 +171,5 @@ DELETE FROM autoassign.restaurants WHERE id = '11fe0000-0000-0000-0000-000000000
 SELECT count(*) AS tables_left FROM autoassign.tables
  WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';
 -- telemetry has no foreign keys: its story outlives the restaurant until pruned
+SELECT autoassign.autoassign_flush_events() \g /dev/null
 DELETE FROM autoassign.events WHERE restaurant_id = '11fe0000-0000-0000-0000-000000000001';

@@ -57,6 +57,11 @@ SELECT e.detail LIKE 'no_%' AS explains_reason
 -- telemetry: one quote event per planner run; one summary per booking that reached an
 -- outcome (51 confirmed; 7 gave up at once behind a full waiting list, 2 wait); the
 -- confirms settled their bookings, so no separate booking.lifecycle events
-SELECT event_type, source, count(*) FROM autoassign.events GROUP BY 1, 2 ORDER BY 1, 2;
+-- (quote events go through the shared-memory queue: write it first; earlier cases'
+-- events, kept even when their transactions rolled back, belong to other restaurants)
+SELECT autoassign.autoassign_flush_events() \g /dev/null
+SELECT event_type, source, count(*) FROM autoassign.events WHERE restaurant_id = :'rid'
+ GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT reason AS outcome, payload->>'final_reason' AS final_reason, count(*)
-  FROM autoassign.events WHERE event_type = 'auto_assign.summary' GROUP BY 1, 2 ORDER BY 1, 2;
+  FROM autoassign.events WHERE event_type = 'auto_assign.summary' AND restaurant_id = :'rid'
+ GROUP BY 1, 2 ORDER BY 1, 2;

@@ -148,7 +148,7 @@ VALUES ('auto_assign.summary', '5ec00000-0000-0000-0000-00000000000b', '5ec00000
 UPDATE autoassign.bookings SET status = 'confirmed' WHERE id = '5ec00000-0000-0000-0000-0000000000f1';
 UPDATE autoassign.bookings SET auto_assign_outcome = 'confirmed' WHERE id = '5ec00000-0000-0000-0000-0000000000e3';
 SELECT * FROM autoassign.autoassign_cancel('5ec00000-0000-0000-0000-0000000000f1');
-SELECT * FROM autoassign.autoassign_confirm('5ec00000-0000-0000-0000-0000000000f1');
+SELECT ok, reason FROM autoassign.autoassign_confirm('5ec00000-0000-0000-0000-0000000000f1');
 SELECT ok FROM autoassign.autoassign_quote('5ec00000-0000-0000-0000-0000000000f1');
 SELECT * FROM autoassign.autoassign_free_capacity('5ec00000-0000-0000-0000-00000000000b', '2032-03-01 18:00+00', '2032-03-01 23:00+00');
 INSERT INTO autoassign.bookings (restaurant_id, party_size, start_at)
@@ -170,11 +170,18 @@ SELECT right(id::text, 2) AS booking, status, auto_assign_outcome AS outcome,
 
 -- its own restaurant works through the same paths
 SET ROLE pgaa_app_a;
+-- (booking ids come from gen_random_uuid(): the API may not choose one, which could
+-- shadow another restaurant's booking id)
 INSERT INTO autoassign.bookings (id, restaurant_id, party_size, start_at)
-VALUES ('5ec00000-0000-0000-0000-0000000000e4', '5ec00000-0000-0000-0000-00000000000a', 2, '2032-03-01 22:00+00');
-SELECT ok, reason FROM autoassign.autoassign_confirm('5ec00000-0000-0000-0000-0000000000e4');
-UPDATE autoassign.bookings SET start_at = '2032-03-01 22:15+00' WHERE id = '5ec00000-0000-0000-0000-0000000000e4';
-SELECT ok, reason FROM autoassign.autoassign_cancel('5ec00000-0000-0000-0000-0000000000e4');
+VALUES ('5ec00000-0000-0000-0000-0000000000f1', '5ec00000-0000-0000-0000-00000000000a', 2, '2032-03-01 22:00+00');
+INSERT INTO autoassign.bookings (restaurant_id, party_size, start_at)
+VALUES ('5ec00000-0000-0000-0000-00000000000a', 2, '2032-03-01 22:00+00') RETURNING id AS e4 \gset
+SELECT ok, reason FROM autoassign.autoassign_confirm(:'e4');
+UPDATE autoassign.bookings SET start_at = '2032-03-01 22:15+00' WHERE id = :'e4';
+SELECT ok, reason FROM autoassign.autoassign_cancel(:'e4');
+-- a stay at the end of time would overflow every later computation
+INSERT INTO autoassign.bookings (restaurant_id, party_size, start_at)
+VALUES ('5ec00000-0000-0000-0000-00000000000a', 2, '294276-12-31 23:59:59+00');
 RESET ROLE;
 
 -- the admin edits its own floor, sweeps its own restaurant, creates a restaurant and sees it
@@ -187,8 +194,31 @@ SELECT * FROM autoassign.autoassign_sweep(restaurant_id => '5ec00000-0000-0000-0
 SELECT * FROM autoassign.autoassign_retire_table('5ec00000-0000-0000-0000-0000000000d1', '2032-06-01');
 INSERT INTO autoassign.restaurants (id, name) VALUES ('5ec00000-0000-0000-0000-00000000000c', 'Charlie') RETURNING name;
 SELECT name FROM autoassign.restaurants ORDER BY name;
+-- an existing id is no way in: not with ON CONFLICT DO NOTHING, nor DO UPDATE
+INSERT INTO autoassign.restaurants (id, name) VALUES ('5ec00000-0000-0000-0000-00000000000b', 'x') ON CONFLICT DO NOTHING;
+INSERT INTO autoassign.restaurants (id, name) VALUES ('5ec00000-0000-0000-0000-00000000000b', 'x')
+    ON CONFLICT (id) DO UPDATE SET name = 'pwned';
+-- what every restaurant of the database shares stays with the owner
+UPDATE autoassign.retry_policy SET max_attempts = 0;
+SELECT autoassign.autoassign_unschedule_sweep();
 SELECT * FROM autoassign.autoassign_prune_events('1 day');
 RESET ROLE;
+SELECT name, (SELECT array_agg(role_name ORDER BY role_name) FROM autoassign.restaurant_access a WHERE a.restaurant_id = r.id) AS acting
+  FROM autoassign.restaurants r WHERE r.id IN ('5ec00000-0000-0000-0000-00000000000b', '5ec00000-0000-0000-0000-00000000000c')
+ ORDER BY name;
+SELECT max_attempts FROM autoassign.retry_policy ORDER BY class;
+
+-- an admin whose role name needs quoting creates a restaurant and acts for it
+CREATE ROLE "Pgaa_Mixed";
+GRANT autoassign_admin TO "Pgaa_Mixed";
+SET ROLE "Pgaa_Mixed";
+INSERT INTO autoassign.restaurants (name) VALUES ('Delta') RETURNING name;
+RESET ROLE;
+SELECT role_name FROM autoassign.restaurant_access a JOIN autoassign.restaurants r ON r.id = a.restaurant_id
+ WHERE r.name = 'Delta';
+DELETE FROM autoassign.restaurants WHERE name = 'Delta';
+DROP OWNED BY "Pgaa_Mixed";
+DROP ROLE "Pgaa_Mixed";
 
 -- the reader sees Alpha's diagnostics and writes nothing
 SET ROLE pgaa_reader_a;

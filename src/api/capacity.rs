@@ -41,7 +41,9 @@ fn free_capacity_rows(
     window_end: Option<TimestampWithTimeZone>,
 ) -> Result<Vec<CapacityRow>> {
     let restaurant = restaurant_id.ok_or(AutoassignError::NullArgument("restaurant_id"))?;
-    crate::postgres::security::authorize(restaurant)?;
+    if !crate::postgres::security::may_act_for(restaurant)? {
+        return Err(AutoassignError::RestaurantNotFound(restaurant.to_string()));
+    }
     let from_us = ts_micros(window_start.ok_or(AutoassignError::NullArgument("from"))?);
     let to_us = ts_micros(window_end.ok_or(AutoassignError::NullArgument("to"))?);
     if to_us <= from_us {

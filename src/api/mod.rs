@@ -3,6 +3,7 @@
 
 pub mod cancel;
 pub mod capacity;
+pub mod clock;
 pub mod confirm;
 pub mod explain;
 pub mod jsonb_arg;

@@ -18,6 +18,7 @@ pub struct CancelResult {
 /// changes nothing and reports success. Seated, completed and no-show bookings are
 /// refused with reason booking_not_pending (see autoassign.booking_transitions).
 pub fn cancel(booking_id: Uuid, source: &str) -> Result<CancelResult> {
+    crate::postgres::standby::refuse_writes("autoassign_cancel");
     let Some(ctx) = booking::load(booking_id, true)? else {
         return Ok(CancelResult {
             ok: false,

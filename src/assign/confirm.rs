@@ -41,6 +41,7 @@ pub(crate) fn next_attempt(ctx: &BookingCtx) -> i32 {
 /// booking row is not written after such a failure (the other transaction may hold it);
 /// a retry queue row it already had stays due.
 pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<ConfirmResult> {
+    crate::postgres::standby::refuse_writes("autoassign_confirm");
     let started = Instant::now();
     let guarded = subxact::try_in_subxact(
         &[
@@ -267,6 +268,7 @@ fn write_attempt(
         reason: reason.map(Reason::code),
         duration_us: Some(duration_us),
         attempt: Some(attempt),
+        stats_reason: None,
         strategy: Some(strategy.clone()),
         payload: Some(json!({
             "outcome": if success { "confirmed" } else { reason.map_or("failed", Reason::code) },

@@ -205,6 +205,7 @@ pub fn retire_table(
     from: TimestampWithTimeZone,
     source: &str,
 ) -> Result<Vec<Retired>> {
+    crate::postgres::standby::refuse_writes("autoassign_retire_table");
     // the table's advisory lock first, the one confirm takes before it inserts on this
     // table: a confirm that got there first has committed when we look for the bookings
     // holding it, and one that comes later waits and then sees retired_from
@@ -233,7 +234,9 @@ pub fn retire_table(
     let (Some(restaurant), Some(from)) = (found, from) else {
         return Err(AutoassignError::TableNotFound(table_id.to_string()));
     };
-    crate::postgres::security::authorize(restaurant)?;
+    if !crate::postgres::security::may_act_for(restaurant)? {
+        return Err(AutoassignError::TableNotFound(table_id.to_string()));
+    }
     let affected: Vec<(Uuid, String)> = Spi::connect(|client| {
         let mut out = Vec::new();
         for row in crate::postgres::stmt::select(

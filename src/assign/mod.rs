@@ -158,7 +158,9 @@ pub fn plan_booking(
     };
     let load_us = micros_since(started);
     let planner_started = Instant::now();
-    let outcome = run_planner(ctx, &floor, &busy, &request, &pending, source, started);
+    let outcome = run_planner(
+        ctx, &floor, &busy, &request, &pending, source, started, strategy,
+    );
     let plan_us = micros_since(planner_started);
     let reason = outcome.reason.map(Reason::from);
     let run = PlanRun {
@@ -202,6 +204,7 @@ pub fn plan_booking(
             reason: Some("timeout"),
             duration_us: Some(run.duration_us),
             strategy: Some(run.strategy.clone()),
+            stats_reason: Some(run.reason.map_or("ok", Reason::code)),
             payload: Some(json!({
                 "cut_by": "deadline_ms",
                 "combinations_tried": run.outcome.counters.combinations_tried,
@@ -218,9 +221,11 @@ pub fn plan_booking(
 static INTERRUPT_CHECKS: AtomicU64 = AtomicU64::new(0);
 
 /// Runs the planner with PostgreSQL's interrupt check in its loops. A cancel or
-/// statement_timeout unwinds out of it: event rows would roll back with the
-/// transaction, so the run is counted in the shared-memory stats (reason `cancelled`)
-/// and logged with how far it got, then the error goes on.
+/// statement_timeout unwinds out of it: the transaction rolls back, so the run is
+/// counted in the shared-memory stats (reason `cancelled`), its `auto_assign.timeout`
+/// event goes through the queue (kept despite the rollback), and a rate-limited log
+/// line says how far it got; then the error goes on.
+#[allow(clippy::too_many_arguments)]
 fn run_planner(
     ctx: &BookingCtx,
     floor: &CachedFloor,
@@ -229,6 +234,7 @@ fn run_planner(
     pending: &[planner::Pending],
     source: &str,
     started: Instant,
+    strategy: &Strategy,
 ) -> Outcome {
     INTERRUPT_CHECKS.store(0, Ordering::Relaxed);
     let run = AssertUnwindSafe(|| {
@@ -241,14 +247,43 @@ fn run_planner(
         .catch_others(|err| {
             let duration_us = micros_since(started);
             stats::record(Some(ctx.restaurant_id), source, "cancelled", duration_us);
-            pgrx::log!(
-                "pg_autoassign: auto_assign.timeout: planning booking {} (source {}) was cancelled \
-                 after {} us and about {} search steps; nothing it planned was written",
+            let steps = INTERRUPT_CHECKS.load(Ordering::Relaxed) * 1024;
+            let cut_by = match &err {
+                pgrx::pg_sys::panic::CaughtError::PostgresError(e)
+                    if e.message().contains("statement timeout") =>
+                {
+                    "statement_timeout"
+                }
+                pgrx::pg_sys::panic::CaughtError::PostgresError(e)
+                    if e.sql_error_code() == pgrx::PgSqlErrorCode::ERRCODE_QUERY_CANCELED =>
+                {
+                    "cancel"
+                }
+                _ => "error",
+            };
+            let queued = events::cancelled_run(
+                ctx.restaurant_id,
                 ctx.booking_id,
                 source,
                 duration_us,
-                INTERRUPT_CHECKS.load(Ordering::Relaxed) * 1024
+                strategy.to_json(),
+                cut_by,
+                steps,
             );
+            crate::postgres::log_limit::log("planner_cancelled", || {
+                format!(
+                    "pg_autoassign: auto_assign.timeout: planning booking {} (source {}) was \
+                     stopped ({cut_by}) after {duration_us} us and about {steps} search steps; \
+                     nothing it planned was written{}",
+                    ctx.booking_id,
+                    source,
+                    if queued {
+                        "; its timeout event was queued"
+                    } else {
+                        ""
+                    }
+                )
+            });
             err.rethrow()
         })
         .execute()

@@ -29,6 +29,9 @@ pub fn quote(
              (autoassign.max_hold_seconds)"
         )));
     }
+    if hold_seconds > 0 {
+        crate::postgres::standby::refuse_writes("autoassign_quote with hold_seconds > 0");
+    }
     let ctx = booking::load(booking_id, hold_seconds > 0)?;
     if let Some(reason) = precheck(ctx.as_ref()) {
         hard_stop(ctx.as_ref(), booking_id, source, reason, started, strategy)?;

@@ -196,6 +196,7 @@ pub fn sweep(
     time_budget_ms: i32,
     restaurant: Option<Uuid>,
 ) -> Result<SweepCounts> {
+    crate::postgres::standby::refuse_writes("autoassign_sweep");
     if max_bookings < 1 || time_budget_ms < 1 {
         return Err(AutoassignError::InvalidArgument(format!(
             "max_bookings ({max_bookings}) and time_budget_ms ({time_budget_ms}) must be positive"

@@ -41,7 +41,8 @@ SELECT b.restaurant_id, b.party_size, b.status, b.zone_id,
        greatest(r.longest_stay_minutes, r.default_duration_minutes) + r.buffer_after_minutes
   FROM autoassign.bookings b
   JOIN autoassign.restaurants r ON r.id = b.restaurant_id
- WHERE b.id = $1";
+ WHERE b.id = $1
+   AND ($2 OR autoassign.may_access(b.restaurant_id, $3))";
 
 fn from_row(booking_id: Uuid, row: &pgrx::spi::SpiHeapTupleData<'_>) -> Result<BookingCtx> {
     Ok(BookingCtx {
@@ -73,17 +74,16 @@ fn from_row(booking_id: Uuid, row: &pgrx::spi::SpiHeapTupleData<'_>) -> Result<B
 /// so quote and explain work on a replica.
 ///
 /// Every booking the Rust code acts on is read here, so this is where the caller's
-/// right to act for the booking's restaurant is checked (42501 otherwise).
+/// right to act for the booking's restaurant is checked, inside the query: another
+/// restaurant's booking reads as no booking at all (reason booking_not_found), and is
+/// never row-locked, so no tenant can make another's confirm wait.
 pub fn load(booking_id: Uuid, lock: bool) -> Result<Option<BookingCtx>> {
-    let ctx = load_unchecked(booking_id, lock)?;
-    if let Some(c) = &ctx {
-        super::security::authorize(c.restaurant_id)?;
-    }
-    Ok(ctx)
-}
-
-fn load_unchecked(booking_id: Uuid, lock: bool) -> Result<Option<BookingCtx>> {
-    let args = [booking_id.into()];
+    use super::security;
+    let args = [
+        booking_id.into(),
+        security::acting_superuser().into(),
+        security::acting_role().into(),
+    ];
     if lock {
         let query = format!("{SELECT} FOR UPDATE OF b");
         Spi::connect_mut(|client| {

@@ -3,13 +3,19 @@
 
 pub mod booking;
 pub mod busy;
+pub mod event_queue;
+pub mod event_writer;
 pub mod events;
 pub mod floor_cache;
+pub mod log_limit;
 pub mod queue;
 pub mod security;
+pub mod shmem;
+pub mod standby;
 pub mod stats;
 pub mod stmt;
 pub mod subxact;
+pub mod telemetry_settings;
 pub mod writes;
 
 use pgrx::datum::DatumWithOid;

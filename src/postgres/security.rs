@@ -4,8 +4,10 @@
 //! current user is the owner of pg_autoassign's tables. The caller is the session's
 //! *outer* user: the role `SET ROLE` chose, or the login role. SECURITY DEFINER changes
 //! the current user, never that one, so it names the caller in every function here.
-//! Every booking, restaurant and table the Rust code acts on is authorised through
-//! [`authorize`]: `postgres::booking::load` calls it for each booking it reads.
+//! Every booking, restaurant and table the Rust code acts on is checked with
+//! [`may_act_for`]: `postgres::booking::load` asks it for each booking it reads. Another
+//! tenant's booking, restaurant or table looks exactly like one that does not exist (no
+//! message names it), so a caller learns nothing about rows it may not see.
 
 use crate::error::{AutoassignError, Result};
 use pgrx::prelude::*;
@@ -23,22 +25,31 @@ pub fn acting_superuser() -> bool {
     unsafe { pg_sys::superuser_arg(acting_role()) }
 }
 
-/// Ok when the acting role may act for `restaurant`: a superuser, a member of the role
+/// Whether the acting role may act for `restaurant`: a superuser, a member of the role
 /// owning pg_autoassign's tables, or a role that `autoassign.restaurant_access` grants the
-/// restaurant (directly or through role membership). Else 42501 with a hint.
-pub fn authorize(restaurant: Uuid) -> Result<()> {
+/// restaurant (directly or through role membership).
+pub fn may_act_for(restaurant: Uuid) -> Result<bool> {
     if acting_superuser() {
-        return Ok(());
+        return Ok(true);
     }
     let ok = Spi::get_one_with_args::<bool>(
         "SELECT autoassign.may_access($1, $2)",
         &[restaurant.into(), acting_role().into()],
     )?;
-    if ok == Some(true) {
-        Ok(())
-    } else {
-        Err(AutoassignError::NotYourRestaurant(restaurant.to_string()))
+    Ok(ok == Some(true))
+}
+
+/// Whether the acting role acts for every restaurant (a superuser, or a member of the
+/// owner of pg_autoassign's tables).
+pub fn sees_all() -> Result<bool> {
+    if acting_superuser() {
+        return Ok(true);
     }
+    let ok = Spi::get_one_with_args::<bool>(
+        "SELECT autoassign.may_access(NULL, $1)",
+        &[acting_role().into()],
+    )?;
+    Ok(ok == Some(true))
 }
 
 /// Ok when the acting role acts for every restaurant (a superuser, or a member of the

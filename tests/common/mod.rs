@@ -136,13 +136,22 @@ pub fn slow_floor(c: &mut Client, n: i32) -> String {
 
 pub const SLOW_STRATEGY: &str = r#"{"exhaustive": true, "max_tables": 6, "max_overage": 0}"#;
 
+/// Writes the event queue first: quote and timeout events go through shared memory.
 pub fn events(c: &mut Client, booking: &str, event_type: &str) -> i64 {
+    flush(c);
     c.query_one(
         "SELECT count(*) FROM autoassign.events WHERE booking_id = $1::text::uuid AND event_type = $2",
         &[&booking, &event_type],
     )
     .expect("events")
     .get(0)
+}
+
+/// Writes the current database's queued planner events (`autoassign_flush_events`).
+pub fn flush(c: &mut Client) -> i64 {
+    c.query_one("SELECT autoassign.autoassign_flush_events()", &[])
+        .expect("flush events")
+        .get(0)
 }
 
 /// Makes the booking due for the sweep now: its queue row's timer, or, for a booking

@@ -102,6 +102,7 @@ pub fn count(c: &mut Client, sql: &str, rid: &str) -> i64 {
 }
 
 pub fn events(c: &mut Client, rid: &str, kind: &str, source: &str) -> i64 {
+    flush(c);
     c.query_one(
         "SELECT count(*) FROM autoassign.events
           WHERE restaurant_id = $1::text::uuid AND event_type = $2 AND source = $3",
@@ -184,4 +185,10 @@ impl Drop for ProductionMark {
             "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET pgaa.environment', current_database()); END $$",
         );
     }
+}
+
+/// Writes the extension's queued planner events now (asynchronous telemetry).
+pub fn flush(c: &mut Client) {
+    c.execute("SELECT autoassign.autoassign_flush_events()", &[])
+        .expect("flush events");
 }

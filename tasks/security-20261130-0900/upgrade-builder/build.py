@@ -18,14 +18,19 @@ def block(start, end=None, end_before_close=False, orreplace=False):
         j = next(k for k in range(i, len(V)) if V[k].startswith(end))
     out = V[i:j + 1]
     if orreplace:
-        out = [re.sub(r'^CREATE FUNCTION ', 'CREATE OR REPLACE FUNCTION ', l) for l in out]
+        out = [re.sub(r'^CREATE +FUNCTION ', 'CREATE OR REPLACE FUNCTION ', l) for l in out]
     return '\n'.join(out).rstrip('\n')
 
 
 BLOCKS = {
     'stay_helpers': dict(start='-- When a booking releases its tables', end='$$;', orreplace=True),
     'stay_range': dict(start='-- The window a booking blocks its tables for', end='$$;', orreplace=True),
-    'clock_now': dict(start='-- now(), unless autoassign.simulated_now is set', end='$$;', orreplace=True),
+    'clock_now': dict(start='-- pg_autoassign::api::clock::clock_now', end_before_close=True, orreplace=True),
+    'event_queue_stats': dict(start='-- pg_autoassign::api::stats::autoassign_event_queue_stats', end_before_close=True),
+    'flush_events': dict(start='-- pg_autoassign::api::stats::autoassign_flush_events', end_before_close=True),
+    'telemetry_async': dict(start='-- pg_autoassign asynchronous telemetry (issue 12)', end_before_close=True),
+    'stats_fn': dict(start='-- pg_autoassign::api::stats::autoassign_stats', end='AS \'MODULE_PATHNAME\''),
+    'stats_view': dict(start='CREATE VIEW stats AS', end="    'Planner calls per restaurant"),
     'security': dict(start='-- pg_autoassign security: least privilege', end_before_close=True),
 }
 t = open(sys.path[0] + '/template.sql').read()

@@ -10,10 +10,18 @@
 --   * security (issue 10): roles, restaurant_access and row-level security, grants,
 --     SECURITY DEFINER write paths, pinned search_path on every function, ownership by
 --     the extension owner, finite stays, time zone check (sql/security.sql, last below);
---   * stay_end, stay_range and clock_now qualify every name (they stay inlinable).
+--   * telemetry off the caller's transaction (issue 12): autoassign_stats() gains
+--     per-database keys and event counters; autoassign_event_queue_stats(),
+--     autoassign_flush_events() and the view event_queue;
+--   * stay_end and stay_range qualify every name (they stay inlinable); clock_now is a
+--     library function (a placeholder value of the superuser-only clock is never read).
+
+-- Nothing planted in the schemas of required extensions (btree_gist's public) may bind
+-- into what this script writes (see sql/schema.sql); LOCAL: restored when it ends.
+SET LOCAL search_path = autoassign, pg_catalog, pg_temp;
 
 -------------------------------------------------------------------------------------------
--- 1. The inlinable helpers, now hijack-proof.
+-- 1. The inlinable helpers, now hijack-proof; clock_now moves into the library.
 
 @@stay_helpers@@
 
@@ -22,6 +30,24 @@
 @@clock_now@@
 
 -------------------------------------------------------------------------------------------
--- 2. Security, as a fresh install runs it: last, so it covers every function above.
+-- 2. Telemetry off the caller's transaction (issue 12): the statistics gain per-database
+--    keys and event counters (new result columns: the view and function are re-created),
+--    the event queue's view and flush function.
+
+DROP VIEW stats;
+DROP FUNCTION autoassign_stats();
+
+@@stats_fn@@
+
+@@stats_view@@
+
+@@event_queue_stats@@
+
+@@flush_events@@
+
+@@telemetry_async@@
+
+-------------------------------------------------------------------------------------------
+-- 3. Security, as a fresh install runs it: last, so it covers every function above.
 
 @@security@@
