@@ -33,6 +33,11 @@ extension_sql_file!(
     name = "lifecycle",
     requires = ["schema", "sweep"]
 );
+extension_sql_file!(
+    "../sql/seating.sql",
+    name = "seating",
+    requires = ["lifecycle"]
+);
 extension_sql_file!("../sql/api.sql", name = "api_sql", finalize);
 
 #[pg_guard]

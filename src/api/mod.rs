@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod explain;
 pub mod lifecycle;
 pub mod quote;
+pub mod seating;
 pub mod stats;
 
 use crate::error::{raise, AutoassignError, Result};

@@ -4,7 +4,10 @@
 mod cancel;
 mod confirm;
 pub mod lifecycle;
+pub mod placement;
 mod quote;
+pub mod reassign;
+pub mod seating;
 mod sweep;
 
 pub use cancel::cancel;
@@ -82,7 +85,7 @@ pub fn micros_since(start: Instant) -> i64 {
     start.elapsed().as_micros().min(i64::MAX as u128) as i64
 }
 
-fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
+pub(crate) fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
     let zone_restrict = match strategy.zone_id {
         Some(z) => Some(floor.zone_index(z).ok_or_else(|| {
             AutoassignError::InvalidStrategy(format!(
@@ -126,7 +129,8 @@ pub fn plan_booking(
     started: Instant,
 ) -> Result<PlanRun> {
     let (floor, cache_hit) = floor_for(ctx.restaurant_id, ctx.floor_version, strategy.exhaustive)?;
-    let knobs = knobs(strategy, &floor)?;
+    let mut knobs = knobs(strategy, &floor)?;
+    knobs.keep_open = placement::keep_open(ctx.restaurant_id, &floor, strategy)?;
     let lookahead_us = i64::from(gucs::LOOKAHEAD_MINUTES.get()) * 60_000_000;
     let pending = if strategy.lookahead && lookahead_us > 0 {
         busy::pending(&floor, ctx, lookahead_us.min(ctx.longest_stay_us))?

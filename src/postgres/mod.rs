@@ -6,6 +6,7 @@ pub mod busy;
 pub mod events;
 pub mod floor_cache;
 pub mod queue;
+pub mod seating;
 pub mod stats;
 pub mod stmt;
 pub mod subxact;

@@ -23,8 +23,12 @@
 //! and its own mix takes over as bookings accumulate ([`blend_mix`]).
 
 use std::collections::HashSet;
+use std::time::Instant;
 
 use crate::floor::Floor;
+use crate::planner::plan;
+use crate::reassign::{Movable, Move};
+use crate::request::{Busy, Knobs, Micros, Request};
 
 /// The cost of the most needed table, in score units.
 pub const KEEP_OPEN_MAX: i64 = 150;
@@ -197,6 +201,197 @@ pub fn keep_open_costs(
         .collect()
 }
 
+/// Options of [`repack`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepackOptions {
+    /// Start of each slot to keep sellable (microseconds).
+    pub slot_starts: Vec<Micros>,
+    /// How long a booking sold in a slot would block its tables (stay + turnover).
+    pub slot_len: Micros,
+    /// Improving moves applied at most (a booking may move more than once; it
+    /// counts as one move in the result).
+    pub max_steps: usize,
+}
+
+/// What [`repack`] did: the moves (original tables to final tables), and the
+/// objective before and after.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Repack {
+    pub moves: Vec<Move>,
+    /// Sum over the slots of the seats of the largest free table or combination.
+    pub before: i64,
+    pub after: i64,
+    pub timed_out: bool,
+}
+
+/// Seats of the largest free single table or combinable set of `sets` in `[s, e)`.
+fn largest_free(
+    floor: &Floor,
+    sets: &[Vec<u32>],
+    busy: &[(u32, Micros, Micros)],
+    s: Micros,
+    e: Micros,
+) -> i64 {
+    let n = floor.tables().len();
+    let mut free = vec![true; n];
+    for (t, bs, be) in busy {
+        if *bs < e && s < *be {
+            if let Some(f) = free.get_mut(*t as usize) {
+                *f = false;
+            }
+        }
+    }
+    let mut best = 0i64;
+    for (t, spec) in floor.tables().iter().enumerate() {
+        if spec.active && free.get(t).copied().unwrap_or(false) {
+            best = best.max(i64::from(spec.max_party.min(spec.capacity).max(1)));
+        }
+    }
+    for set in sets {
+        if set
+            .iter()
+            .all(|&t| free.get(t as usize).copied().unwrap_or(false))
+        {
+            let seats: i64 = set
+                .iter()
+                .filter_map(|&t| floor.tables().get(t as usize))
+                .map(|x| i64::from(x.capacity))
+                .sum();
+            best = best.max(seats);
+        }
+    }
+    best
+}
+
+/// Re-packs the `movable` bookings with `may_move[i]` so the most can still be sold:
+/// hill-climbing on the sum over `opts.slot_starts` of the seats of the largest free
+/// table or combination (`knobs`' `max_tables` and adjacency rules) during
+/// `[slot, slot + slot_len)`. Each step applies the single re-plan of one booking
+/// (its plans by the planner, `fixed` and the others as busy) that raises the sum
+/// most; it stops when no move raises it, after `max_steps`, or at `knobs.deadline`.
+pub fn repack(
+    floor: &Floor,
+    fixed: &[Busy],
+    movable: &[Movable],
+    may_move: &[bool],
+    knobs: &Knobs,
+    opts: &RepackOptions,
+    interrupt: &mut dyn FnMut(),
+) -> Repack {
+    let deadline = knobs.deadline.and_then(|d| Instant::now().checked_add(d));
+    let mut sets = Vec::new();
+    if knobs.max_tables >= 2 {
+        for z in 0..floor.zone_count() {
+            let members: Vec<u32> = floor
+                .zone_tables(z)
+                .iter()
+                .copied()
+                .filter(|&t| {
+                    floor
+                        .tables()
+                        .get(t as usize)
+                        .is_some_and(|s| s.active && s.combinable)
+                })
+                .collect();
+            sets.extend(connected_sets(
+                floor,
+                &members,
+                usize::from(knobs.max_tables),
+                knobs.require_adjacency,
+            ));
+        }
+    }
+    let mut cur: Vec<smallvec::SmallVec<[u32; 6]>> =
+        movable.iter().map(|m| m.tables.clone()).collect();
+    let occupancy = |cur: &[smallvec::SmallVec<[u32; 6]>], skip: Option<usize>| {
+        let mut v: Vec<(u32, Micros, Micros)> =
+            fixed.iter().map(|b| (b.table, b.start, b.end)).collect();
+        for (i, (m, ts)) in movable.iter().zip(cur).enumerate() {
+            if Some(i) != skip {
+                v.extend(ts.iter().map(|&t| (t, m.start, m.end)));
+            }
+        }
+        v
+    };
+    let value = |busy: &[(u32, Micros, Micros)], lo: Micros, hi: Micros| -> i64 {
+        opts.slot_starts
+            .iter()
+            .filter(|&&s| s < hi && lo < s + opts.slot_len)
+            .map(|&s| largest_free(floor, &sets, busy, s, s + opts.slot_len))
+            .sum()
+    };
+    let all = occupancy(&cur, None);
+    let before = value(&all, Micros::MIN, Micros::MAX);
+    let mut timed_out = false;
+    for _ in 0..opts.max_steps {
+        let mut best: Option<(i64, usize, smallvec::SmallVec<[u32; 6]>)> = None;
+        for (i, m) in movable.iter().enumerate() {
+            if !may_move.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            interrupt();
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                timed_out = true;
+                break;
+            }
+            let others = occupancy(&cur, Some(i));
+            let busy: Vec<Busy> = others
+                .iter()
+                .map(|&(table, start, end)| Busy { table, start, end })
+                .collect();
+            let req = Request {
+                party: m.party,
+                start: m.start,
+                end: m.end,
+                requested_zone: m.requested_zone,
+                knobs: Knobs {
+                    max_alternates: 15,
+                    avoid: Vec::new(),
+                    zone_restrict: None,
+                    ..knobs.clone()
+                },
+            };
+            let out = plan(floor, &busy, &req, &[], interrupt);
+            let mut with_now = others.clone();
+            with_now.extend(cur[i].iter().map(|&t| (t, m.start, m.end)));
+            let base = value(&with_now, m.start, m.end);
+            for p in &out.plans {
+                if p.tables == cur[i] {
+                    continue;
+                }
+                let mut with_p = others.clone();
+                with_p.extend(p.tables.iter().map(|&t| (t, m.start, m.end)));
+                let gain = value(&with_p, m.start, m.end) - base;
+                if gain > 0 && best.as_ref().is_none_or(|(g, _, _)| gain > *g) {
+                    best = Some((gain, i, p.tables.clone()));
+                }
+            }
+        }
+        match best {
+            Some((_, i, tables)) if !timed_out => cur[i] = tables,
+            _ => break,
+        }
+    }
+    let after = value(&occupancy(&cur, None), Micros::MIN, Micros::MAX);
+    let moves = movable
+        .iter()
+        .zip(&cur)
+        .enumerate()
+        .filter(|(_, (m, ts))| m.tables != **ts)
+        .map(|(i, (m, ts))| Move {
+            booking: i,
+            from: m.tables.clone(),
+            to: ts.clone(),
+        })
+        .collect();
+    Repack {
+        moves,
+        before,
+        after,
+        timed_out,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +440,50 @@ mod tests {
         let mix = vec![(2, 1.0)];
         assert_eq!(keep_open_costs(&f, &mix, 3, 2, true), vec![0; 5]);
         assert_eq!(keep_open_costs(&f, &blend_mix(&[]), 1, 2, true), vec![0; 5]);
+    }
+
+    #[test]
+    fn repack_frees_the_pair() {
+        // 0-1 a pair of 2-tops, 2 an isolated 2-top; a two-top sits on 1
+        let f = match Floor::new(vec![t(0, 2), t(0, 2), t(0, 2)], 1, &[(0, 1)]) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        let m = Movable {
+            party: 2,
+            start: 0,
+            end: 10,
+            tables: smallvec::smallvec![1],
+            requested_zone: None,
+        };
+        let opts = RepackOptions {
+            slot_starts: vec![0, 5],
+            slot_len: 10,
+            max_steps: 5,
+        };
+        let r = repack(
+            &f,
+            &[],
+            &[m.clone()],
+            &[true],
+            &Knobs::default(),
+            &opts,
+            &mut || {},
+        );
+        assert_eq!(r.moves.len(), 1);
+        assert_eq!(r.moves[0].to.as_slice(), &[2]);
+        assert_eq!((r.before, r.after), (4, 8));
+        // not allowed to move: nothing happens
+        let r = repack(
+            &f,
+            &[],
+            &[m],
+            &[false],
+            &Knobs::default(),
+            &opts,
+            &mut || {},
+        );
+        assert!(r.moves.is_empty() && r.before == r.after);
     }
 
     #[test]
