@@ -95,13 +95,9 @@ pub fn alternatives(
         earliest_start: earliest,
         min_stay: ctx.buffer_us + stay / 2,
     };
-    let alts = plan_alternatives(
-        &floor.floor,
-        &busy,
-        &req,
-        opts,
-        &mut || pgrx::check_for_interrupts!(),
-    );
+    let alts = plan_alternatives(&floor.floor, &busy, &req, opts, &mut || {
+        pgrx::check_for_interrupts!();
+    });
     Ok(alts
         .into_iter()
         .map(|a| AltRow {
@@ -214,7 +210,9 @@ pub fn optimize(
         &may_move,
         &k,
         &opts,
-        &mut || pgrx::check_for_interrupts!(),
+        &mut || {
+            pgrx::check_for_interrupts!();
+        },
     );
     let moves: Vec<MoveRow> = r
         .moves
