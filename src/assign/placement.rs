@@ -49,6 +49,9 @@ pub fn keep_open(restaurant: Uuid, floor: &CachedFloor, strategy: &Strategy) -> 
         strategy.max_tables,
         strategy.max_overage,
         strategy.require_adjacency,
+        &mut || {
+            pgrx::check_for_interrupts!();
+        },
     );
     CACHE.with(|c| {
         let mut c = c.borrow_mut();

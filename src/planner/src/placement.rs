@@ -5,7 +5,7 @@
 //! weights tuned per floor:
 //!
 //! * for every party size `p` of the mix (share `w_p`, summing to 1), the
-//!   *combinations* of `p` are the connected sets of 2..=`max_tables` combinable
+//!   *combinations* of `p` are the connected sets of 2..=`min(max_tables, 3)` combinable
 //!   tables of one zone that seat `p..=p + max_overage` and contain no table that
 //!   seats `p` alone (on an empty floor);
 //! * a table's raw cost is `sum_p w_p * (combinations of p containing it) /
@@ -22,7 +22,6 @@
 //! weighted as [`PRIOR_BOOKINGS`] bookings, so a new restaurant starts from the prior
 //! and its own mix takes over as bookings accumulate ([`blend_mix`]).
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use crate::floor::Floor;
@@ -50,9 +49,13 @@ pub const PRIOR_MIX: &[(i32, f64)] = &[
 /// How many bookings the prior counts as in [`blend_mix`].
 pub const PRIOR_BOOKINGS: f64 = 50.0;
 
-/// Enumeration cap on connected sets per zone (keeps huge zones bounded; beyond it the
-/// costs are computed from the sets seen so far).
-pub const MAX_SETS_PER_ZONE: usize = 200_000;
+/// Largest combination the costs look at: parties that need more tables are rare, and
+/// the sets of a dense zone grow as `n^k`.
+pub const MAX_SET_TABLES: usize = 3;
+
+/// Enumeration cap on connected sets per zone (keeps dense zones bounded; beyond it the
+/// costs are computed from the sets seen so far, smallest sets first).
+pub const MAX_SETS_PER_ZONE: usize = 20_000;
 
 /// Blends the restaurant's own party-size counts `(party, bookings)` with
 /// [`PRIOR_MIX`] weighted as [`PRIOR_BOOKINGS`] bookings. Returns (party, share),
@@ -75,65 +78,141 @@ pub fn blend_mix(counts: &[(i32, i64)]) -> Vec<(i32, f64)> {
 }
 
 /// Connected sets of 2..=`max_tables` of `members` (one zone's combinable, active
-/// tables) in the adjacency graph (or any sets when `!adjacency`), each once, as
-/// sorted lists. Stops after [`MAX_SETS_PER_ZONE`].
+/// tables) in the adjacency graph (or any sets when `!adjacency`), each exactly once
+/// (ESU: a set is grown only from its smallest table, through the exclusive
+/// neighbourhood), as lists in discovery order. Stops after [`MAX_SETS_PER_ZONE`].
 fn connected_sets(
     floor: &Floor,
     members: &[u32],
     max_tables: usize,
     adjacency: bool,
+    interrupt: &mut dyn FnMut(),
 ) -> Vec<Vec<u32>> {
-    let member: HashSet<u32> = members.iter().copied().collect();
-    let mut seen: HashSet<Vec<u32>> = HashSet::new();
-    let mut out = Vec::new();
-    let mut frontier: Vec<Vec<u32>> = members.iter().map(|&m| vec![m]).collect();
-    for _size in 2..=max_tables {
-        let mut next = Vec::new();
-        for set in &frontier {
-            let cands: Vec<u32> = if adjacency {
-                let mut c: Vec<u32> = set
-                    .iter()
-                    .flat_map(|&t| floor.neighbours(t as usize).map(|x| x as u32))
-                    .filter(|x| member.contains(x) && !set.contains(x))
-                    .collect();
-                c.sort_unstable();
-                c.dedup();
-                c
-            } else {
-                members
-                    .iter()
-                    .copied()
-                    .filter(|x| set.last().is_some_and(|l| x > l))
-                    .collect()
-            };
-            for c in cands {
-                let mut s = set.clone();
-                s.push(c);
-                s.sort_unstable();
-                if seen.insert(s.clone()) {
-                    out.push(s.clone());
-                    next.push(s);
-                    if out.len() >= MAX_SETS_PER_ZONE {
-                        return out;
-                    }
-                }
+    let n = floor.tables().len();
+    let mut member = vec![false; n];
+    for &m in members {
+        if let Some(x) = member.get_mut(m as usize) {
+            *x = true;
+        }
+    }
+    struct Walk<'a> {
+        floor: &'a Floor,
+        member: Vec<bool>,
+        members: &'a [u32],
+        k: usize,
+        adjacency: bool,
+        out: Vec<Vec<u32>>,
+        interrupt: &'a mut dyn FnMut(),
+    }
+    fn emit(w: &mut Walk<'_>, sub: &[u32]) -> bool {
+        if sub.len() >= 2 {
+            if w.out.len() % 1024 == 0 {
+                (w.interrupt)();
+            }
+            w.out.push(sub.to_vec());
+            if w.out.len() >= MAX_SETS_PER_ZONE {
+                return false;
             }
         }
-        frontier = next;
+        true
     }
-    out
+    fn esu(w: &mut Walk<'_>, sub: &mut Vec<u32>, mut ext: Vec<u32>, v: u32) -> bool {
+        if !emit(w, sub) {
+            return false;
+        }
+        if sub.len() >= w.k {
+            return true;
+        }
+        while let Some(x) = ext.pop() {
+            if sub.len() + 1 >= w.k {
+                // a leaf: emit it without building an extension it will not use
+                sub.push(x);
+                let go = emit(w, sub);
+                sub.pop();
+                if !go {
+                    return false;
+                }
+                continue;
+            }
+            let mut next = ext.clone();
+            for u in w.floor.neighbours(x as usize) {
+                let u32_ = u as u32;
+                if u32_ > v
+                    && w.member.get(u).copied().unwrap_or(false)
+                    && !sub.contains(&u32_)
+                    && !sub.iter().any(|&s| w.floor.adjacent(s as usize, u))
+                {
+                    next.push(u32_);
+                }
+            }
+            sub.push(x);
+            let go = esu(w, sub, next, v);
+            sub.pop();
+            if !go {
+                return false;
+            }
+        }
+        true
+    }
+    fn combos(w: &mut Walk<'_>, sub: &mut Vec<u32>, from: usize) -> bool {
+        if !emit(w, sub) {
+            return false;
+        }
+        if sub.len() >= w.k {
+            return true;
+        }
+        for i in from..w.members.len() {
+            let m = w.members[i];
+            sub.push(m);
+            let go = combos(w, sub, i + 1);
+            sub.pop();
+            if !go {
+                return false;
+            }
+        }
+        true
+    }
+    let mut w = Walk {
+        floor,
+        member,
+        members,
+        k: max_tables,
+        adjacency,
+        out: Vec::new(),
+        interrupt,
+    };
+    let mut sub = Vec::new();
+    if !w.adjacency {
+        combos(&mut w, &mut sub, 0);
+        return w.out;
+    }
+    for &v in members {
+        let ext: Vec<u32> = floor
+            .neighbours(v as usize)
+            .filter(|&u| u as u32 > v && w.member.get(u).copied().unwrap_or(false))
+            .map(|u| u as u32)
+            .collect();
+        sub.push(v);
+        let go = esu(&mut w, &mut sub, ext, v);
+        sub.pop();
+        if !go {
+            break;
+        }
+    }
+    w.out
 }
 
 /// Per-table keep-open costs in `0..=KEEP_OPEN_MAX` (index = table index), from the
 /// floor and a party-size `mix` of (party, share). `max_tables`, `max_overage` and
 /// `adjacency` are the strategy's combination rules. All zeros when no party of the
-/// mix needs a combination.
+/// mix needs a combination. `interrupt` is called about every 1024 sets; it may unwind.
 pub fn keep_open_costs(
     floor: &Floor,
     mix: &[(i32, f64)],
     max_tables: u8,
     max_overage: i32,
     adjacency: bool,
+    interrupt: &mut dyn FnMut(),
 ) -> Vec<i64> {
     let n = floor.tables().len();
     let mut raw = vec![0f64; n];
@@ -155,26 +234,40 @@ pub fn keep_open_costs(
         if members.len() < 2 {
             continue;
         }
-        let sets = connected_sets(floor, &members, usize::from(max_tables), adjacency);
+        let sets = connected_sets(
+            floor,
+            &members,
+            usize::from(max_tables).min(MAX_SET_TABLES),
+            adjacency,
+            interrupt,
+        );
+        let seats: Vec<i64> = sets
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .filter_map(|&t| floor.tables().get(t as usize))
+                    .map(|x| i64::from(x.capacity))
+                    .sum()
+            })
+            .collect();
         for &(p, share) in mix {
             if share <= 0.0 {
                 continue;
             }
             let mut count = vec![0u32; n];
             let mut total = 0u32;
-            for s in &sets {
-                let mut seats = 0i64;
-                let mut has_single = false;
-                for &t in s {
-                    if let Some(spec) = floor.tables().get(t as usize) {
-                        seats += i64::from(spec.capacity);
-                        has_single |= spec.min_party <= p && p <= spec.max_party;
-                    }
+            let (lo, hi) = (i64::from(p), i64::from(p) + i64::from(max_overage));
+            for (s, &st) in sets.iter().zip(&seats) {
+                if st < lo || st > hi {
+                    continue;
                 }
-                if has_single
-                    || seats < i64::from(p)
-                    || seats > i64::from(p) + i64::from(max_overage)
-                {
+                let has_single = s.iter().any(|&t| {
+                    floor
+                        .tables()
+                        .get(t as usize)
+                        .is_some_and(|x| x.min_party <= p && p <= x.max_party)
+                });
+                if has_single {
                     continue;
                 }
                 total += 1;
@@ -298,6 +391,7 @@ pub fn repack(
                 &members,
                 usize::from(knobs.max_tables),
                 knobs.require_adjacency,
+                interrupt,
             ));
         }
     }
@@ -424,7 +518,7 @@ mod tests {
     #[test]
     fn isolated_first_then_chain_ends_then_middles() {
         let f = chain();
-        let c = keep_open_costs(&f, &blend_mix(&[]), 3, 2, true);
+        let c = keep_open_costs(&f, &blend_mix(&[]), 3, 2, true, &mut || {});
         assert_eq!(c[4], 0, "isolated table breaks nothing: {c:?}");
         assert!(c[0] > 0 && c[0] == c[3], "{c:?}");
         assert!(
@@ -438,8 +532,39 @@ mod tests {
     fn mix_of_only_small_parties_needs_no_combination() {
         let f = chain();
         let mix = vec![(2, 1.0)];
-        assert_eq!(keep_open_costs(&f, &mix, 3, 2, true), vec![0; 5]);
-        assert_eq!(keep_open_costs(&f, &blend_mix(&[]), 1, 2, true), vec![0; 5]);
+        assert_eq!(
+            keep_open_costs(&f, &mix, 3, 2, true, &mut || {}),
+            vec![0; 5]
+        );
+        assert_eq!(
+            keep_open_costs(&f, &blend_mix(&[]), 1, 2, true, &mut || {}),
+            vec![0; 5]
+        );
+    }
+
+    #[test]
+    fn connected_sets_each_once() {
+        // a 4-cycle 0-1-2-3-0 with a chord 0-2: connected sets of size 2..=3
+        let f = match Floor::new(
+            vec![t(0, 2), t(0, 2), t(0, 2), t(0, 2)],
+            1,
+            &[(0, 1), (1, 2), (2, 3), (3, 0), (0, 2)],
+        ) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        let mut sets = connected_sets(&f, &[0, 1, 2, 3], 3, true, &mut || {});
+        for s in &mut sets {
+            s.sort_unstable();
+        }
+        sets.sort();
+        let n = sets.len();
+        sets.dedup();
+        assert_eq!(sets.len(), n, "no set twice");
+        // 5 edges + all 4 triples (each is connected)
+        assert_eq!(n, 9, "{sets:?}");
+        let any = connected_sets(&f, &[0, 1, 2, 3], 2, false, &mut || {});
+        assert_eq!(any.len(), 6);
     }
 
     #[test]
