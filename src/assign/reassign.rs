@@ -9,14 +9,16 @@ use crate::postgres::seating::{self, MoveRow};
 use crate::postgres::writes;
 use crate::reason::Reason;
 use crate::strategy::Strategy;
-use autoassign_planner::reassign::reassign;
+use autoassign_planner::reassign::{reassign_capped, MAX_NODES};
 use autoassign_planner::{Plan, Request};
 use pgrx::Uuid;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// Search budget when the strategy sets no `deadline_ms`.
-pub const DEFAULT_BUDGET: Duration = Duration::from_millis(20);
+/// Wall-clock safety budget when the strategy sets no `deadline_ms`. The search is
+/// bounded first by `reassign::MAX_NODES` plans tried, which is deterministic; this
+/// only stops a pathological floor.
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(250);
 
 /// What one re-assignment search saw and found.
 pub struct ReassignRun {
@@ -69,7 +71,7 @@ impl ReassignRun {
             if self.timed_out {
                 ", deadline reached"
             } else if !self.complete {
-                ", candidate lists capped"
+                ", search capped (not exact)"
             } else {
                 ""
             }
@@ -126,12 +128,13 @@ pub fn search(
         knobs: k,
     };
     let movable: Vec<_> = rows.iter().map(|r| r.movable.clone()).collect();
-    let out = reassign(
+    let out = reassign_capped(
         &floor.floor,
         &fixed,
         &movable,
         &request,
         usize::from(strategy.max_moves),
+        MAX_NODES,
         &mut || {
             pgrx::check_for_interrupts!();
         },

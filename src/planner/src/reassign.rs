@@ -41,6 +41,11 @@ use crate::request::{Busy, Knobs, Micros, Request};
 /// Plans kept per booking for the search.
 pub const CANDIDATE_CAP: usize = 512;
 
+/// Default cap on search nodes (plans tried) of one search: a deterministic bound on
+/// the work, so the same state always gives the same answer (a wall-clock deadline
+/// depends on the machine's load). See [`reassign_capped`].
+pub const MAX_NODES: u64 = 20_000;
+
 /// A confirmed booking that may move.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Movable {
@@ -77,6 +82,7 @@ pub struct ReassignOutcome {
     pub found: Option<Reassignment>,
     /// True when the answer is exact: no deadline hit and no candidate list capped.
     pub complete: bool,
+    /// The deadline passed (not the node cap).
     pub timed_out: bool,
     /// Search nodes visited (one per plan tried).
     pub nodes: u64,
@@ -106,6 +112,7 @@ struct Search<'a> {
     capped: bool,
     timed_out: bool,
     nodes: u64,
+    max_nodes: u64,
     planned: u32,
 }
 
@@ -134,6 +141,10 @@ impl Search<'_> {
         }
         (self.interrupt)();
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.timed_out = true;
+        }
+        if self.nodes >= self.max_nodes {
+            self.capped = true;
             self.timed_out = true;
         }
         self.timed_out
@@ -247,7 +258,7 @@ impl Search<'_> {
         order.sort_by_key(|(i, d)| (d.len(), *i));
         for (i, d) in order {
             self.nodes += 1;
-            if self.nodes % 256 == 0 && self.out_of_time() {
+            if (self.nodes % 256 == 0 || self.nodes >= self.max_nodes) && self.out_of_time() {
                 break;
             }
             let tables = match self.cands.get(who) {
@@ -295,6 +306,20 @@ pub fn reassign(
     max_moves: usize,
     interrupt: &mut dyn FnMut(),
 ) -> ReassignOutcome {
+    reassign_capped(floor, fixed, movable, req, max_moves, u64::MAX, interrupt)
+}
+
+/// [`reassign`] that stops after `max_nodes` plans tried (then `complete` is false):
+/// the same state always gives the same answer.
+pub fn reassign_capped(
+    floor: &Floor,
+    fixed: &[Busy],
+    movable: &[Movable],
+    req: &Request,
+    max_moves: usize,
+    max_nodes: u64,
+    interrupt: &mut dyn FnMut(),
+) -> ReassignOutcome {
     let deadline = req
         .knobs
         .deadline
@@ -322,6 +347,7 @@ pub fn reassign(
         capped: false,
         timed_out: false,
         nodes: 0,
+        max_nodes,
         planned: 0,
     };
     let root = movable.len();
@@ -366,7 +392,7 @@ pub fn reassign(
     ReassignOutcome {
         found,
         complete: !s.timed_out && !s.capped,
-        timed_out: s.timed_out,
+        timed_out: s.timed_out && !s.capped,
         nodes: s.nodes,
         bookings_planned: s.planned,
     }
