@@ -9,14 +9,14 @@ use crate::postgres::seating::{self, MoveRow};
 use crate::postgres::writes;
 use crate::reason::Reason;
 use crate::strategy::Strategy;
-use autoassign_planner::reassign::{reassign_capped, MAX_NODES};
+use autoassign_planner::reassign::{reassign_capped, DEFAULT_CAPS};
 use autoassign_planner::{Plan, Request};
 use pgrx::Uuid;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// Wall-clock safety budget when the strategy sets no `deadline_ms`. The search is
-/// bounded first by `reassign::MAX_NODES` plans tried, which is deterministic; this
+/// bounded first by `reassign::DEFAULT_CAPS` (counts of plans tried and planner runs), which is deterministic; this
 /// only stops a pathological floor.
 pub const DEFAULT_BUDGET: Duration = Duration::from_millis(250);
 
@@ -134,7 +134,7 @@ pub fn search(
         &movable,
         &request,
         usize::from(strategy.max_moves),
-        MAX_NODES,
+        DEFAULT_CAPS,
         &mut || {
             pgrx::check_for_interrupts!();
         },

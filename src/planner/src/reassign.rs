@@ -24,10 +24,15 @@
 //! each. A booking moves at most once. Completeness: any solution `S` is found by
 //! following its own plans, since every booking displaced on that path is in `S`.
 //!
-//! Each booking's plans are computed once by the planner itself (`plan`, no lookahead,
-//! at most [`CANDIDATE_CAP`] per booking, best score first), so the rules are exactly
-//! the planner's. The search is exact when no booking hit the cap and the deadline did
-//! not pass ([`ReassignOutcome::complete`]).
+//! Each booking's plans are computed once by the planner itself (`plan`, no lookahead),
+//! so the rules are exactly the planner's: the request's plans on the floor without
+//! movable bookings (at most [`CANDIDATE_CAP`]); a displaced booking's plans on that
+//! floor too (at most [`Caps::plans_per_booking`]).
+//! Each plan carries the bookings it would displace; plans are tried by fewest
+//! displaced first, and a sorted list stops where it displaces more than the budget
+//! allows. The search is exact when no list hit its cap, the node cap
+//! ([`reassign_capped`]) and the deadline did not stop it
+//! ([`ReassignOutcome::complete`]).
 
 use std::time::{Duration, Instant};
 
@@ -38,13 +43,35 @@ use crate::outcome::Plan;
 use crate::planner::plan;
 use crate::request::{Busy, Knobs, Micros, Request};
 
-/// Plans kept per booking for the search.
+/// Plans kept for the request.
 pub const CANDIDATE_CAP: usize = 512;
 
-/// Default cap on search nodes (plans tried) of one search: a deterministic bound on
-/// the work, so the same state always gives the same answer (a wall-clock deadline
-/// depends on the machine's load). See [`reassign_capped`].
-pub const MAX_NODES: u64 = 20_000;
+/// Bounds on one search's work (`reassign_capped`): plans tried (search nodes),
+/// planner runs (one per booking planned; 10-40 µs each on a 120-table floor, most of
+/// a search's time), and plans kept per displaced booking (best score first, on the
+/// floor without movable bookings: its plans free now are among them). Counts, not
+/// time, so the same state always gives the same answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    pub nodes: u64,
+    pub planned: u32,
+    pub plans_per_booking: usize,
+}
+
+/// What `autoassign_confirm` uses: measured on the 120-table benchmark floor (the
+/// `seating` example) to keep the search within about 2 ms of CPU at p99.
+pub const DEFAULT_CAPS: Caps = Caps {
+    nodes: 5_000,
+    planned: 48,
+    plans_per_booking: 64,
+};
+
+/// No bound but [`CANDIDATE_CAP`] plans per booking: what [`reassign`] uses.
+pub const EXACT_CAPS: Caps = Caps {
+    nodes: u64::MAX,
+    planned: u32::MAX,
+    plans_per_booking: CANDIDATE_CAP,
+};
 
 /// A confirmed booking that may move.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +120,9 @@ pub struct ReassignOutcome {
 struct Cand {
     tables: SmallVec<[u32; 6]>,
     plan: Plan,
+    /// Movable bookings (not the owner) whose current tables these take during an
+    /// overlapping stay, before anything moved.
+    disp0: SmallVec<[usize; 8]>,
 }
 
 struct Search<'a> {
@@ -107,12 +137,14 @@ struct Search<'a> {
     /// Movable bookings per table.
     occupants: Vec<Vec<usize>>,
     moved: Vec<bool>,
+    /// How many are moved on this path.
+    moved_n: usize,
     /// Placed on this path: (who, start, end, tables).
     placed: Vec<(usize, Micros, Micros, SmallVec<[u32; 6]>)>,
     capped: bool,
     timed_out: bool,
     nodes: u64,
-    max_nodes: u64,
+    caps: Caps,
     planned: u32,
 }
 
@@ -143,7 +175,7 @@ impl Search<'_> {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             self.timed_out = true;
         }
-        if self.nodes >= self.max_nodes {
+        if self.nodes >= self.caps.nodes || self.planned >= self.caps.planned {
             self.capped = true;
             self.timed_out = true;
         }
@@ -155,7 +187,7 @@ impl Search<'_> {
             return;
         }
         let k = &self.req.knobs;
-        let req = match self.movable.get(who) {
+        let mut req = match self.movable.get(who) {
             Some(m) => Request {
                 party: m.party,
                 start: m.start,
@@ -172,57 +204,55 @@ impl Search<'_> {
             },
             None => self.req.clone(),
         };
-        let mut req = req;
+        let cap = if who < self.movable.len() {
+            self.caps.plans_per_booking.max(1)
+        } else {
+            CANDIDATE_CAP
+        };
         req.knobs.deadline = self.remaining();
-        req.knobs.max_alternates = CANDIDATE_CAP - 1;
+        req.knobs.max_alternates = cap - 1;
+        // the floor without movable bookings: its plans free now are those that
+        // displace nobody (disp0 empty), so one run gives both
         let out = plan(self.floor, self.fixed, &req, &[], &mut *self.interrupt);
         self.planned += 1;
-        if out.counters.deadline_hit {
-            self.timed_out = true;
-        }
-        if out.plans.len() >= CANDIDATE_CAP {
-            self.capped = true;
-        }
-        let list = out
-            .plans
+        self.timed_out |= out.counters.deadline_hit;
+        self.capped |= out.plans.len() >= cap;
+        let plans = out.plans;
+        let (start, end) = (req.start, req.end);
+        let mut list: Vec<Cand> = plans
             .into_iter()
-            .map(|p| Cand {
-                tables: p.tables.clone(),
-                plan: p,
+            .map(|p| {
+                let mut disp0: SmallVec<[usize; 8]> = SmallVec::new();
+                for &t in &p.tables {
+                    for &m in self
+                        .occupants
+                        .get(t as usize)
+                        .map_or(&[][..], |v| v.as_slice())
+                    {
+                        if m == who || disp0.contains(&m) {
+                            continue;
+                        }
+                        if self
+                            .movable
+                            .get(m)
+                            .is_some_and(|mb| mb.start < end && start < mb.end)
+                        {
+                            disp0.push(m);
+                        }
+                    }
+                }
+                Cand {
+                    tables: p.tables.clone(),
+                    plan: p,
+                    disp0,
+                }
             })
             .collect();
+        // stable: by displacement, then as the planner ranked them
+        list.sort_by_key(|c| c.disp0.len());
         if let Some(slot) = self.cands.get_mut(who) {
             *slot = Some(list);
         }
-    }
-
-    /// Movable bookings (not moved yet, not `who`) whose current tables `tables`
-    /// takes during an overlapping stay.
-    fn displaced(
-        &self,
-        who: usize,
-        start: Micros,
-        end: Micros,
-        tables: &[u32],
-    ) -> SmallVec<[usize; 8]> {
-        let mut out: SmallVec<[usize; 8]> = SmallVec::new();
-        for &t in tables {
-            for &m in self
-                .occupants
-                .get(t as usize)
-                .map_or(&[][..], |v| v.as_slice())
-            {
-                if m == who || self.moved.get(m).copied().unwrap_or(true) || out.contains(&m) {
-                    continue;
-                }
-                if let Some(mb) = self.movable.get(m) {
-                    if mb.start < end && start < mb.end {
-                        out.push(m);
-                    }
-                }
-            }
-        }
-        out
     }
 
     fn collides(&self, start: Micros, end: Micros, tables: &[u32]) -> bool {
@@ -242,14 +272,24 @@ impl Search<'_> {
         }
         self.ensure_cands(who);
         let (start, end) = self.window(who);
-        // plans by (moves they cause, score): cheap ones first
+        // plans by (moves they cause, score): cheap ones first. A plan displaces its
+        // disp0 minus the bookings already moved on this path, so the sorted list can
+        // stop at disp0 > budget + moved.
         let mut order: Vec<(usize, SmallVec<[usize; 8]>)> = Vec::new();
         if let Some(Some(list)) = self.cands.get(who) {
             for (i, c) in list.iter().enumerate() {
+                if c.disp0.len() > budget + self.moved_n {
+                    break;
+                }
                 if self.collides(start, end, &c.tables) {
                     continue;
                 }
-                let d = self.displaced(who, start, end, &c.tables);
+                let d: SmallVec<[usize; 8]> = c
+                    .disp0
+                    .iter()
+                    .copied()
+                    .filter(|&m| !self.moved.get(m).copied().unwrap_or(true))
+                    .collect();
                 if d.len() <= budget {
                     order.push((i, d));
                 }
@@ -258,7 +298,7 @@ impl Search<'_> {
         order.sort_by_key(|(i, d)| (d.len(), *i));
         for (i, d) in order {
             self.nodes += 1;
-            if (self.nodes % 256 == 0 || self.nodes >= self.max_nodes) && self.out_of_time() {
+            if (self.nodes % 256 == 0 || self.nodes >= self.caps.nodes) && self.out_of_time() {
                 break;
             }
             let tables = match self.cands.get(who) {
@@ -271,6 +311,7 @@ impl Search<'_> {
                     *x = true;
                 }
             }
+            self.moved_n += d.len();
             self.placed.push((who, start, end, tables));
             let qlen = queue.len();
             queue.extend(d.iter().copied());
@@ -279,6 +320,7 @@ impl Search<'_> {
             }
             queue.truncate(qlen);
             self.placed.pop();
+            self.moved_n -= d.len();
             for &m in &d {
                 if let Some(x) = self.moved.get_mut(m) {
                     *x = false;
@@ -306,18 +348,17 @@ pub fn reassign(
     max_moves: usize,
     interrupt: &mut dyn FnMut(),
 ) -> ReassignOutcome {
-    reassign_capped(floor, fixed, movable, req, max_moves, u64::MAX, interrupt)
+    reassign_capped(floor, fixed, movable, req, max_moves, EXACT_CAPS, interrupt)
 }
 
-/// [`reassign`] that stops after `max_nodes` plans tried (then `complete` is false):
-/// the same state always gives the same answer.
+/// [`reassign`] within `caps` (then `complete` is false when one stopped it).
 pub fn reassign_capped(
     floor: &Floor,
     fixed: &[Busy],
     movable: &[Movable],
     req: &Request,
     max_moves: usize,
-    max_nodes: u64,
+    caps: Caps,
     interrupt: &mut dyn FnMut(),
 ) -> ReassignOutcome {
     let deadline = req
@@ -343,11 +384,12 @@ pub fn reassign_capped(
         cands: (0..=movable.len()).map(|_| None).collect(),
         occupants,
         moved: vec![false; movable.len()],
+        moved_n: 0,
         placed: Vec::new(),
         capped: false,
         timed_out: false,
         nodes: 0,
-        max_nodes,
+        caps,
         planned: 0,
     };
     let root = movable.len();
