@@ -9,7 +9,7 @@ use crate::postgres::seating::{self, MoveRow};
 use crate::postgres::writes;
 use crate::reason::Reason;
 use crate::strategy::Strategy;
-use autoassign_planner::reassign::{reassign_capped, DEFAULT_CAPS};
+use autoassign_planner::reassign::{may_reassign, reassign_capped, DEFAULT_CAPS};
 use autoassign_planner::{Plan, Request};
 use pgrx::Uuid;
 use serde_json::{json, Value};
@@ -115,8 +115,6 @@ pub fn search(
         None => DEFAULT_BUDGET,
     };
     let floor = &run.floor;
-    let (lo, hi) = seating::span(ctx, strategy.max_moves);
-    let (fixed, rows) = seating::state(floor, ctx.restaurant_id, ctx.booking_id, lo, hi)?;
     let mut k = knobs(strategy, floor)?;
     k.keep_open = super::placement::keep_open(ctx.restaurant_id, floor, strategy)?;
     k.deadline = Some(budget.max(Duration::from_micros(1)));
@@ -127,6 +125,41 @@ pub fn search(
         requested_zone: ctx.zone_id.and_then(|z| floor.zone_index(z)),
         knobs: k,
     };
+    // First only the stay itself: when no plan of the booking displaces few enough
+    // movable bookings, no re-assignment exists (exact), and the wider load is skipped.
+    let (fixed_w, rows_w) = seating::state(
+        floor,
+        ctx.restaurant_id,
+        ctx.booking_id,
+        ctx.start_us,
+        ctx.end_us,
+    )?;
+    let movable_w: Vec<_> = rows_w.iter().map(|r| r.movable.clone()).collect();
+    if !may_reassign(
+        &floor.floor,
+        &fixed_w,
+        &movable_w,
+        &request,
+        usize::from(strategy.max_moves),
+        &mut || {
+            pgrx::check_for_interrupts!();
+        },
+    ) {
+        return Ok(ReassignRun {
+            plan: None,
+            tables: Vec::new(),
+            moves: Vec::new(),
+            movable: rows_w.len(),
+            fixed: fixed_w.len(),
+            nodes: 0,
+            complete: true,
+            timed_out: false,
+            search_us: micros_since(t0),
+            max_moves: strategy.max_moves,
+        });
+    }
+    let (lo, hi) = seating::span(ctx, strategy.max_moves);
+    let (fixed, rows) = seating::state(floor, ctx.restaurant_id, ctx.booking_id, lo, hi)?;
     let movable: Vec<_> = rows.iter().map(|r| r.movable.clone()).collect();
     let out = reassign_capped(
         &floor.floor,

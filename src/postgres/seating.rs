@@ -266,8 +266,12 @@ pub fn now_us() -> Result<i64> {
     })
 }
 
-/// The booking's context is what the loads above are centred on.
+/// The window a re-assignment of `ctx` with at most `max_moves` moves loads: a booking
+/// moved k steps down a chain overlaps a stay within k longest stays of the request,
+/// so `max_moves` longest stays each side hold every booking that can move. Its own
+/// neighbours further out are not loaded: a plan that would collide with one fails at
+/// the INSERT (23P01) and the confirm answers conflict.
 pub fn span(ctx: &BookingCtx, max_moves: u8) -> (i64, i64) {
-    let reach = ctx.longest_stay_us.max(ctx.end_us - ctx.start_us) * (i64::from(max_moves) + 1);
+    let reach = ctx.longest_stay_us.max(ctx.end_us - ctx.start_us) * i64::from(max_moves.max(1));
     (ctx.start_us - reach, ctx.end_us + reach)
 }

@@ -439,3 +439,36 @@ pub fn reassign_capped(
         bookings_planned: s.planned,
     }
 }
+
+/// A necessary condition for [`reassign`], cheap to check first: some plan of the
+/// request, on the floor without the movable bookings, displaces at most `max_moves`
+/// of them. `fixed` and `movable` need only cover the request's own stay (a solution's
+/// plan for the request displaces exactly the movable bookings it overlaps, all of
+/// which overlap the stay). False means no re-assignment within `max_moves` exists;
+/// true says nothing. `req.knobs.deadline` bounds it (past it: true, unknown).
+pub fn may_reassign(
+    floor: &Floor,
+    fixed: &[Busy],
+    movable: &[Movable],
+    req: &Request,
+    max_moves: usize,
+    interrupt: &mut dyn FnMut(),
+) -> bool {
+    let mut r = req.clone();
+    r.knobs.max_alternates = CANDIDATE_CAP - 1;
+    let out = plan(floor, fixed, &r, &[], interrupt);
+    if out.counters.deadline_hit || out.plans.len() >= CANDIDATE_CAP {
+        return true;
+    }
+    out.plans.iter().any(|p| {
+        movable
+            .iter()
+            .filter(|m| {
+                m.start < req.end
+                    && req.start < m.end
+                    && m.tables.iter().any(|t| p.tables.contains(t))
+            })
+            .count()
+            <= max_moves
+    })
+}

@@ -311,3 +311,23 @@ fn moves_a_small_party_off_a_combination() {
         .found
         .is_none());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 800, ..ProptestConfig::default() })]
+
+    /// may_reassign is a necessary condition: false only when the search finds nothing.
+    #[test]
+    fn may_reassign_never_rules_out_a_solution(c in case_strategy()) {
+        let Some(c) = c else { return Ok(()) };
+        let out = reassign(&c.floor, &c.fixed, &c.movable, &c.req, c.max_moves, &mut || {});
+        let in_window: Vec<Movable> = c
+            .movable
+            .iter()
+            .filter(|m| m.start < c.req.end && c.req.start < m.end)
+            .cloned()
+            .collect();
+        let fixed_w: Vec<Busy> = c.fixed.iter().copied().filter(|b| b.overlaps(c.req.start, c.req.end)).collect();
+        let may = autoassign_planner::reassign::may_reassign(&c.floor, &fixed_w, &in_window, &c.req, c.max_moves, &mut || {});
+        prop_assert!(may || out.found.is_none());
+    }
+}
