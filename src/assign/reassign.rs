@@ -32,6 +32,10 @@ pub struct ReassignRun {
     pub complete: bool,
     pub timed_out: bool,
     pub search_us: i64,
+    /// Of `search_us`, the time spent loading the state around the stay.
+    pub load_us: i64,
+    /// Planner runs of the search.
+    pub planned: u32,
     pub max_moves: u8,
 }
 
@@ -63,11 +67,13 @@ impl ReassignRun {
                 .join(" + ")
         };
         let head = format!(
-            "{} movable bookings (confirmed, not seated, not pinned, outside the freeze window), {} fixed intervals; {} plans tried in {} us{}",
+            "{} movable bookings (confirmed, not seated, not pinned, outside the freeze window), {} fixed intervals; {} plans tried, {} planner runs, in {} us ({} us loading){}",
             self.movable,
             self.fixed,
             self.nodes,
+            self.planned,
             self.search_us,
+            self.load_us,
             if self.timed_out {
                 ", deadline reached"
             } else if !self.complete {
@@ -134,6 +140,7 @@ pub fn search(
         ctx.start_us,
         ctx.end_us,
     )?;
+    let mut load_us = micros_since(t0);
     let movable_w: Vec<_> = rows_w.iter().map(|r| r.movable.clone()).collect();
     if !may_reassign(
         &floor.floor,
@@ -155,11 +162,15 @@ pub fn search(
             complete: true,
             timed_out: false,
             search_us: micros_since(t0),
+            load_us,
+            planned: 1,
             max_moves: strategy.max_moves,
         });
     }
     let (lo, hi) = seating::span(ctx, strategy.max_moves);
+    let t1 = Instant::now();
     let (fixed, rows) = seating::state(floor, ctx.restaurant_id, ctx.booking_id, lo, hi)?;
+    load_us += micros_since(t1);
     let movable: Vec<_> = rows.iter().map(|r| r.movable.clone()).collect();
     let out = reassign_capped(
         &floor.floor,
@@ -200,6 +211,8 @@ pub fn search(
         complete: out.complete,
         timed_out: out.timed_out,
         search_us: micros_since(t0),
+        load_us,
+        planned: out.bookings_planned,
         max_moves: strategy.max_moves,
     })
 }
