@@ -106,7 +106,7 @@ fn connected_sets(
     }
     fn emit(w: &mut Walk<'_>, sub: &[u32]) -> bool {
         if sub.len() >= 2 {
-            if w.out.len() % 1024 == 0 {
+            if w.out.len().is_multiple_of(1024) {
                 (w.interrupt)();
             }
             w.out.push(sub.to_vec());
@@ -589,7 +589,7 @@ mod tests {
         let r = repack(
             &f,
             &[],
-            &[m.clone()],
+            std::slice::from_ref(&m),
             &[true],
             &Knobs::default(),
             &opts,
