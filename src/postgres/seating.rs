@@ -30,12 +30,13 @@ pub fn state(
     start_us: i64,
     end_us: i64,
 ) -> Result<(Vec<Busy>, Vec<MovableRow>)> {
+    // the restaurant's freeze window is read once (an initplan), not joined per row
     let query = "SELECT a.table_id, lower(a.during), upper(a.during), a.booking_id,
-                autoassign.booking_movable(b.status, b.pinned, b.start_at, r.freeze_minutes),
+                autoassign.booking_movable(b.status, b.pinned, b.start_at,
+                    (SELECT r.freeze_minutes FROM autoassign.restaurants r WHERE r.id = $1)),
                 b.party_size, b.zone_id
            FROM autoassign.allocations a
            JOIN autoassign.bookings b ON b.restaurant_id = a.restaurant_id AND b.id = a.booking_id
-           JOIN autoassign.restaurants r ON r.id = a.restaurant_id
           WHERE a.restaurant_id = $1 AND a.during && tstzrange($2, $3) AND a.booking_id <> $4
          UNION ALL
          SELECT h.table_id, lower(h.during), upper(h.during), NULL, false, NULL, NULL

@@ -298,7 +298,9 @@ impl Search<'_> {
         order.sort_by_key(|(i, d)| (d.len(), *i));
         for (i, d) in order {
             self.nodes += 1;
-            if (self.nodes.is_multiple_of(256) || self.nodes >= self.caps.nodes) && self.out_of_time() {
+            if (self.nodes.is_multiple_of(256) || self.nodes >= self.caps.nodes)
+                && self.out_of_time()
+            {
                 break;
             }
             let tables = match self.cands.get(who) {
