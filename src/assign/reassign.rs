@@ -131,17 +131,23 @@ pub fn search(
         requested_zone: ctx.zone_id.and_then(|z| floor.zone_index(z)),
         knobs: k,
     };
-    // First only the stay itself: when no plan of the booking displaces few enough
-    // movable bookings, no re-assignment exists (exact), and the wider load is skipped.
-    let (fixed_w, rows_w) = seating::state(
-        floor,
-        ctx.restaurant_id,
-        ctx.booking_id,
-        ctx.start_us,
-        ctx.end_us,
-    )?;
-    let mut load_us = micros_since(t0);
-    let movable_w: Vec<_> = rows_w.iter().map(|r| r.movable.clone()).collect();
+    // One load of the span a chain of moves can reach; first only the stay itself
+    // is checked: when no plan of the booking displaces few enough movable bookings,
+    // no re-assignment exists (exact) and the search is skipped.
+    let (lo, hi) = seating::span(ctx, strategy.max_moves);
+    let (fixed, rows) = seating::state(floor, ctx.restaurant_id, ctx.booking_id, lo, hi)?;
+    let load_us = micros_since(t0);
+    let (start, end) = (ctx.start_us, ctx.end_us);
+    let fixed_w: Vec<_> = fixed
+        .iter()
+        .copied()
+        .filter(|b| b.overlaps(start, end))
+        .collect();
+    let movable_w: Vec<_> = rows
+        .iter()
+        .filter(|r| r.movable.start < end && start < r.movable.end)
+        .map(|r| r.movable.clone())
+        .collect();
     if !may_reassign(
         &floor.floor,
         &fixed_w,
@@ -156,8 +162,8 @@ pub fn search(
             plan: None,
             tables: Vec::new(),
             moves: Vec::new(),
-            movable: rows_w.len(),
-            fixed: fixed_w.len(),
+            movable: rows.len(),
+            fixed: fixed.len(),
             nodes: 0,
             complete: true,
             timed_out: false,
@@ -167,10 +173,6 @@ pub fn search(
             max_moves: strategy.max_moves,
         });
     }
-    let (lo, hi) = seating::span(ctx, strategy.max_moves);
-    let t1 = Instant::now();
-    let (fixed, rows) = seating::state(floor, ctx.restaurant_id, ctx.booking_id, lo, hi)?;
-    load_us += micros_since(t1);
     let movable: Vec<_> = rows.iter().map(|r| r.movable.clone()).collect();
     let out = reassign_capped(
         &floor.floor,
