@@ -13,6 +13,9 @@
 --   * telemetry off the caller's transaction (issue 12): autoassign_stats() gains
 --     per-database keys and event counters; autoassign_event_queue_stats(),
 --     autoassign_flush_events() and the view event_queue;
+--   * seat everyone (issue 13): bookings.pinned, restaurants.freeze_minutes, the
+--     allocation guard, quote/confirm with moves and alternatives, autoassign_alternatives,
+--     autoassign_optimize;
 --   * stay_end and stay_range qualify every name (they stay inlinable); clock_now is a
 --     library function (a placeholder value of the superuser-only clock is never read).
 
@@ -134,7 +137,187 @@ COMMENT ON FUNCTION autoassign.autoassign_flush_events(int) IS
 'shared_preload_libraries or on a hot standby.';
 
 -------------------------------------------------------------------------------------------
--- 3. Security, as a fresh install runs it: last, so it covers every function above.
+-- 3. Seat everyone (issue 13): pinned bookings, the freeze window and the allocation
+--    guard (sql/seating.sql, as a fresh install runs it: the columns are added with their
+--    defaults in both, so existing rows read the same missing value); quote and confirm
+--    gain the moves and alternatives columns; alternatives and optimize.
+
+-- Seating (issue 13): pinned bookings, the freeze window, and the guard that keeps
+-- them on their tables whatever path writes. Loaded after lifecycle.sql.
+--
+-- Re-assignment (autoassign_confirm when no plan is free, autoassign_optimize) moves
+-- only bookings that are confirmed, not seated, not pinned, and start after
+-- now + freeze_minutes. The guard below makes the database refuse any other path that
+-- would change the tables of a pinned, seated or frozen booking.
+
+ALTER TABLE bookings ADD COLUMN pinned boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN bookings.pinned IS
+    'Pinned to its tables (host''s choice, guest''s request, VIP): never moved by re-assignment or any other path while it holds them.';
+
+ALTER TABLE restaurants ADD COLUMN freeze_minutes int NOT NULL DEFAULT 30
+    CONSTRAINT restaurants_freeze_minutes_range CHECK (freeze_minutes BETWEEN 0 AND 1440);
+COMMENT ON COLUMN restaurants.freeze_minutes IS
+    'A confirmed booking that starts within this many minutes from now keeps its tables: re-assignment never moves it.';
+
+-- Whether a table-holding booking may change tables now: confirmed, not pinned, and
+-- starting after now + the restaurant's freeze window. The one definition, used by the
+-- guard and by the re-assignment's loads (src/postgres/seating.rs).
+CREATE FUNCTION booking_movable(p_status text, p_pinned bool, p_start timestamptz, p_freeze_minutes int)
+RETURNS bool
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    -- every name qualified, no SET clause: it stays inlinable (sql/security.sql)
+    SELECT p_status OPERATOR(pg_catalog.=) 'confirmed' AND NOT p_pinned
+           AND p_start OPERATOR(pg_catalog.>) (autoassign.clock_now()
+               OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => p_freeze_minutes))
+$$;
+
+-- BEFORE INSERT / DELETE / UPDATE OF table_id on allocations: a booking that holds
+-- tables (confirmed or seated) and is pinned, seated or frozen cannot lose or gain a
+-- table. Releasing tables by a status change (cancel, no-show, complete, un-assign)
+-- runs after the status changed, so it passes; so does a pending booking's confirm, a
+-- stay change (UPDATE OF during), and the past (allocations that ended).
+CREATE FUNCTION allocations_keep_seating() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rec record;
+    r_id uuid;
+    b_id uuid;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF upper(OLD.during) <= autoassign.clock_now() THEN
+            RETURN OLD;
+        END IF;
+        r_id := OLD.restaurant_id;
+        b_id := OLD.booking_id;
+    ELSIF TG_OP = 'UPDATE' AND NEW.table_id IS NOT DISTINCT FROM OLD.table_id THEN
+        RETURN NEW;
+    ELSE
+        r_id := NEW.restaurant_id;
+        b_id := NEW.booking_id;
+    END IF;
+    SELECT b.status, b.pinned,
+           NOT autoassign.booking_movable(b.status, b.pinned, b.start_at, r.freeze_minutes) AS fixed
+      INTO rec
+      FROM autoassign.bookings b
+      JOIN autoassign.restaurants r ON r.id = b.restaurant_id
+     WHERE b.restaurant_id = r_id AND b.id = b_id;
+    IF FOUND AND rec.status IN ('confirmed', 'seated') AND rec.fixed THEN
+        RAISE EXCEPTION 'booking %: its tables cannot change (%)', b_id,
+            CASE WHEN rec.status = 'seated' THEN 'seated'
+                 WHEN rec.pinned THEN 'pinned'
+                 ELSE 'starts within the restaurant''s freeze window' END
+            USING ERRCODE = '23514',
+                  HINT = 'Seated, pinned and soon-starting bookings keep their tables. Unpin it '
+                      || '(UPDATE autoassign.bookings SET pinned = false), or set it back to pending '
+                      || 'so auto-assign plans it again.';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER allocations_keep_seating BEFORE INSERT OR DELETE OR UPDATE OF table_id
+    ON allocations FOR EACH ROW EXECUTE FUNCTION allocations_keep_seating();
+
+-- The restaurant's party-size mix, for keeping combinations open (planner
+-- placement.rs): bookings that got tables in the last 90 days, by party size.
+-- bookings_start serves the range scan.
+CREATE FUNCTION party_mix(p_restaurant uuid) RETURNS TABLE (party_size int, bookings bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT b.party_size, count(*)
+      FROM autoassign.bookings b
+     WHERE b.restaurant_id = p_restaurant
+       AND b.start_at >= autoassign.clock_now() - interval '90 days'
+       AND b.status IN ('confirmed', 'seated', 'completed')
+     GROUP BY b.party_size
+$$;
+
+DROP FUNCTION autoassign_quote(uuid, jsonb, text, int);
+DROP FUNCTION autoassign_confirm(uuid, jsonb, text);
+
+-- pg_autoassign::api::quote::autoassign_quote
+CREATE  FUNCTION "autoassign_quote"(
+	"booking_id" uuid, /* Option < Uuid > */
+	"strategy" jsonb DEFAULT '{}', /* Option < super :: jsonb_arg :: StrategyArg > */
+	"source" TEXT DEFAULT 'api', /* Option < & str > */
+	"hold_seconds" INT DEFAULT 0 /* Option < i32 > */
+) RETURNS TABLE (
+	"ok" bool,  /* bool */
+	"reason" TEXT,  /* Option < String > */
+	"reason_class" TEXT,  /* Option < String > */
+	"table_ids" uuid[],  /* :: std :: option :: Option < Vec < Uuid > > */
+	"zone_id" uuid,  /* Option < Uuid > */
+	"seats" INT,  /* Option < i32 > */
+	"score" bigint,  /* Option < i64 > */
+	"alternates" jsonb,  /* Option < JsonB > */
+	"duration_us" bigint,  /* i64 */
+	"diagnostics" jsonb,  /* Option < JsonB > */
+	"moves" jsonb,  /* JsonB */
+	"alternatives" jsonb  /* Option < JsonB > */
+)
+VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_quote_wrapper';
+
+-- pg_autoassign::api::confirm::autoassign_confirm
+CREATE  FUNCTION "autoassign_confirm"(
+	"booking_id" uuid, /* Option < Uuid > */
+	"strategy" jsonb DEFAULT '{}', /* Option < super :: jsonb_arg :: StrategyArg > */
+	"source" TEXT DEFAULT 'api' /* Option < & str > */
+) RETURNS TABLE (
+	"ok" bool,  /* bool */
+	"reason" TEXT,  /* Option < String > */
+	"reason_class" TEXT,  /* Option < String > */
+	"table_ids" uuid[],  /* :: std :: option :: Option < Vec < Uuid > > */
+	"attempt" INT,  /* i32 */
+	"duration_us" bigint,  /* i64 */
+	"moves" jsonb,  /* JsonB */
+	"alternatives" jsonb  /* Option < JsonB > */
+)
+VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_confirm_wrapper';
+
+-- pg_autoassign::api::seating::autoassign_alternatives
+CREATE  FUNCTION "autoassign_alternatives"(
+	"booking_id" uuid, /* Option < Uuid > */
+	"within" interval DEFAULT '90 minutes', /* Option < Interval > */
+	"step" interval DEFAULT '15 minutes', /* Option < Interval > */
+	"strategy" jsonb DEFAULT '{}' /* Option < super :: jsonb_arg :: StrategyArg > */
+) RETURNS TABLE (
+	"start_at" timestamp with time zone,  /* TimestampWithTimeZone */
+	"end_at" timestamp with time zone,  /* TimestampWithTimeZone */
+	"offset_minutes" INT,  /* i32 */
+	"shorter_by_minutes" INT,  /* i32 */
+	"table_ids" uuid[],  /* Vec < Uuid > */
+	"zone_id" uuid,  /* Uuid */
+	"seats" INT,  /* i32 */
+	"score" bigint  /* i64 */
+)
+STABLE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_alternatives_wrapper';
+
+-- pg_autoassign::api::seating::autoassign_optimize
+CREATE  FUNCTION "autoassign_optimize"(
+	"restaurant_id" uuid, /* Option < Uuid > */
+	"from" timestamp with time zone, /* Option < TimestampWithTimeZone > */
+	"to" timestamp with time zone, /* Option < TimestampWithTimeZone > */
+	"strategy" jsonb DEFAULT '{}', /* Option < super :: jsonb_arg :: StrategyArg > */
+	"source" TEXT DEFAULT 'job' /* Option < & str > */
+) RETURNS TABLE (
+	"booking_id" uuid,  /* Uuid */
+	"from_table_ids" uuid[],  /* Vec < Uuid > */
+	"table_ids" uuid[],  /* Vec < Uuid > */
+	"largest_free_before" bigint,  /* i64 */
+	"largest_free_after" bigint  /* i64 */
+)
+VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_optimize_wrapper';
+
+-------------------------------------------------------------------------------------------
+-- 4. Security, as a fresh install runs it: last, so it covers every function above.
 
 -- pg_autoassign security: least privilege and hostile input (README "Security").
 -- Loaded last (finalize), so every object it governs already exists. The whole privilege
@@ -363,7 +546,8 @@ GRANT USAGE ON SCHEMA autoassign TO autoassign_reader, autoassign_api, autoassig
 
 -- Every role: the pure helpers its queries may use.
 GRANT EXECUTE ON FUNCTION stay_end(timestamptz, timestamptz, int, int), stay_range(bookings, restaurants),
-    clock_now(), acting_role(), granted_restaurant(uuid), role_oid(name)
+    clock_now(), acting_role(), granted_restaurant(uuid), role_oid(name),
+    booking_movable(text, bool, timestamptz, int)
     TO autoassign_reader, autoassign_api, autoassign_admin;
 
 -- autoassign_reader: diagnostics. Reads every table and view, its restaurants' rows only.
@@ -375,7 +559,8 @@ GRANT EXECUTE ON FUNCTION
     autoassign_booking_history(uuid),
     autoassign_stats(),
     autoassign_floor_cache_stats(),
-    autoassign_event_queue_stats()
+    autoassign_event_queue_stats(),
+    autoassign_alternatives(uuid, interval, interval, jsonb)
     TO autoassign_reader;
 
 -- autoassign_api: the booking API. Books, quotes, confirms and cancels through the
@@ -386,14 +571,15 @@ GRANT SELECT ON restaurants, zones, tables, table_adjacency, bookings, allocatio
     booking_transitions, restaurant_access TO autoassign_api;
 -- no id: booking ids come from gen_random_uuid(), so no tenant can create a booking
 -- whose id another restaurant already uses (the functions take a bare booking id)
-GRANT INSERT (restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
-GRANT UPDATE (party_size, start_at, end_at, zone_id, status, updated_at) ON bookings TO autoassign_api;
+GRANT INSERT (restaurant_id, party_size, start_at, end_at, zone_id, pinned) ON bookings TO autoassign_api;
+GRANT UPDATE (party_size, start_at, end_at, zone_id, status, pinned, updated_at) ON bookings TO autoassign_api;
 GRANT EXECUTE ON FUNCTION
     autoassign_quote(uuid, jsonb, text, int),
     autoassign_confirm(uuid, jsonb, text),
     autoassign_cancel(uuid, text),
     autoassign_free_capacity(uuid, timestamptz, timestamptz),
-    autoassign_free_capacity_ts(uuid, timestamptz, timestamptz)
+    autoassign_free_capacity_ts(uuid, timestamptz, timestamptz),
+    autoassign_alternatives(uuid, interval, interval, jsonb)
     TO autoassign_api;
 
 -- autoassign_admin (also a member of the two above): its restaurants' floors, table
@@ -411,6 +597,7 @@ GRANT EXECUTE ON FUNCTION
     autoassign_sweep(int, int, uuid, timestamptz),
     autoassign_stats_reset(),
     autoassign_flush_events(int),
+    autoassign_optimize(uuid, timestamptz, timestamptz, jsonb, text),
     autoassign_grant_restaurant(uuid, name),
     autoassign_revoke_restaurant(uuid, name),
     autoassign_demo_load(date, bigint)
@@ -441,7 +628,9 @@ BEGIN
                                  'autoassign_prune_events', 'autoassign_demo_load',
                                  'may_access', 'autoassign_grant_restaurant',
                                  'autoassign_revoke_restaurant', 'lock_tables',
-                                 'release_tables', 'wake_overlapping'))
+                                 'release_tables', 'wake_overlapping',
+                                 'autoassign_alternatives', 'autoassign_optimize',
+                                 'party_mix'))
     LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f);
     END LOOP;
@@ -450,10 +639,11 @@ END $$;
 -------------------------------------------------------------------------------------------
 -- 5. search_path. Every function runs with search_path = pg_catalog, pg_temp: built-in
 --    names resolve in pg_catalog, ours are written autoassign.x, and nothing a user can
---    create elsewhere (public, pg_temp) is ever found first. The three inlinable SQL
---    helpers (stay_end, stay_range, clock_now) cannot carry a SET clause without losing
+--    create elsewhere (public, pg_temp) is ever found first. The inlinable SQL helpers
+--    (stay_end, stay_range, booking_movable) cannot carry a SET clause without losing
 --    inlining in hot queries, so every name in their bodies is schema-qualified instead
---    (sql/schema.sql); pgrx-tests/sql/security.sql plants shadows to prove both.
+--    (sql/schema.sql, sql/seating.sql); clock_now is a C function that resolves no name;
+--    pgrx-tests/sql/security.sql plants shadows to prove both.
 
 DO $$
 DECLARE
@@ -465,7 +655,7 @@ BEGIN
          WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
            AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
            AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
-           AND p.proname NOT IN ('stay_end', 'stay_range', 'clock_now')
+           AND p.proname NOT IN ('stay_end', 'stay_range', 'clock_now', 'booking_movable')
     LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
     END LOOP;

@@ -225,7 +225,8 @@ GRANT USAGE ON SCHEMA autoassign TO autoassign_reader, autoassign_api, autoassig
 
 -- Every role: the pure helpers its queries may use.
 GRANT EXECUTE ON FUNCTION stay_end(timestamptz, timestamptz, int, int), stay_range(bookings, restaurants),
-    clock_now(), acting_role(), granted_restaurant(uuid), role_oid(name)
+    clock_now(), acting_role(), granted_restaurant(uuid), role_oid(name),
+    booking_movable(text, bool, timestamptz, int)
     TO autoassign_reader, autoassign_api, autoassign_admin;
 
 -- autoassign_reader: diagnostics. Reads every table and view, its restaurants' rows only.
@@ -237,7 +238,8 @@ GRANT EXECUTE ON FUNCTION
     autoassign_booking_history(uuid),
     autoassign_stats(),
     autoassign_floor_cache_stats(),
-    autoassign_event_queue_stats()
+    autoassign_event_queue_stats(),
+    autoassign_alternatives(uuid, interval, interval, jsonb)
     TO autoassign_reader;
 
 -- autoassign_api: the booking API. Books, quotes, confirms and cancels through the
@@ -248,14 +250,15 @@ GRANT SELECT ON restaurants, zones, tables, table_adjacency, bookings, allocatio
     booking_transitions, restaurant_access TO autoassign_api;
 -- no id: booking ids come from gen_random_uuid(), so no tenant can create a booking
 -- whose id another restaurant already uses (the functions take a bare booking id)
-GRANT INSERT (restaurant_id, party_size, start_at, end_at, zone_id) ON bookings TO autoassign_api;
-GRANT UPDATE (party_size, start_at, end_at, zone_id, status, updated_at) ON bookings TO autoassign_api;
+GRANT INSERT (restaurant_id, party_size, start_at, end_at, zone_id, pinned) ON bookings TO autoassign_api;
+GRANT UPDATE (party_size, start_at, end_at, zone_id, status, pinned, updated_at) ON bookings TO autoassign_api;
 GRANT EXECUTE ON FUNCTION
     autoassign_quote(uuid, jsonb, text, int),
     autoassign_confirm(uuid, jsonb, text),
     autoassign_cancel(uuid, text),
     autoassign_free_capacity(uuid, timestamptz, timestamptz),
-    autoassign_free_capacity_ts(uuid, timestamptz, timestamptz)
+    autoassign_free_capacity_ts(uuid, timestamptz, timestamptz),
+    autoassign_alternatives(uuid, interval, interval, jsonb)
     TO autoassign_api;
 
 -- autoassign_admin (also a member of the two above): its restaurants' floors, table
@@ -273,6 +276,7 @@ GRANT EXECUTE ON FUNCTION
     autoassign_sweep(int, int, uuid, timestamptz),
     autoassign_stats_reset(),
     autoassign_flush_events(int),
+    autoassign_optimize(uuid, timestamptz, timestamptz, jsonb, text),
     autoassign_grant_restaurant(uuid, name),
     autoassign_revoke_restaurant(uuid, name),
     autoassign_demo_load(date, bigint),
@@ -305,7 +309,9 @@ BEGIN
                                  'autoassign_prune_events', 'autoassign_demo_load',
                                  'may_access', 'autoassign_grant_restaurant',
                                  'autoassign_revoke_restaurant', 'lock_tables',
-                                 'release_tables', 'wake_overlapping'))
+                                 'release_tables', 'wake_overlapping',
+                                 'autoassign_alternatives', 'autoassign_optimize',
+                                 'party_mix'))
     LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f);
     END LOOP;
@@ -314,10 +320,11 @@ END $$;
 -------------------------------------------------------------------------------------------
 -- 5. search_path. Every function runs with search_path = pg_catalog, pg_temp: built-in
 --    names resolve in pg_catalog, ours are written autoassign.x, and nothing a user can
---    create elsewhere (public, pg_temp) is ever found first. The three inlinable SQL
---    helpers (stay_end, stay_range, clock_now) cannot carry a SET clause without losing
+--    create elsewhere (public, pg_temp) is ever found first. The inlinable SQL helpers
+--    (stay_end, stay_range, booking_movable) cannot carry a SET clause without losing
 --    inlining in hot queries, so every name in their bodies is schema-qualified instead
---    (sql/schema.sql); pgrx-tests/sql/security.sql plants shadows to prove both.
+--    (sql/schema.sql, sql/seating.sql); clock_now is a C function that resolves no name;
+--    pgrx-tests/sql/security.sql plants shadows to prove both.
 
 DO $$
 DECLARE
@@ -329,7 +336,7 @@ BEGIN
          WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
            AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
            AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
-           AND p.proname NOT IN ('stay_end', 'stay_range', 'clock_now')
+           AND p.proname NOT IN ('stay_end', 'stay_range', 'clock_now', 'booking_movable')
     LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
     END LOOP;

@@ -34,6 +34,11 @@ extension_sql_file!(
     requires = ["schema", "sweep"]
 );
 extension_sql_file!(
+    "../sql/seating.sql",
+    name = "seating",
+    requires = ["lifecycle"]
+);
+extension_sql_file!(
     "../sql/telemetry_async.sql",
     name = "telemetry_async",
     requires = [
@@ -56,6 +61,7 @@ extension_sql_file!(
         "telemetry_async",
         "sweep",
         "lifecycle",
+        "seating",
         api::capacity::free_capacity_ts,
         api::lifecycle::retire_table_at,
         api::stats::autoassign_stats

@@ -21,6 +21,11 @@ pub struct Strategy {
     pub exhaustive: bool,
     pub lookahead: bool,
     pub weights: Weights,
+    /// When no plan is free, move other confirmed (not seated, not pinned, not
+    /// frozen) bookings to seat this one (issue 13).
+    pub reassign: bool,
+    /// Most bookings one confirm may move, `0..=6`.
+    pub max_moves: u8,
     /// Set by the sweep when it relaxed a knob after a timeout; echoed to the events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relaxed: Option<String>,
@@ -39,6 +44,8 @@ impl Default for Strategy {
             lookahead: true,
             relaxed: None,
             weights: Weights::default(),
+            reassign: true,
+            max_moves: 2,
         }
     }
 }
@@ -168,6 +175,8 @@ impl Strategy {
                 "exhaustive" => s.exhaustive = boolean(key, v)?,
                 "lookahead" => s.lookahead = boolean(key, v)?,
                 "weights" => weights(v, &mut s.weights)?,
+                "reassign" => s.reassign = boolean(key, v)?,
+                "max_moves" => s.max_moves = int_in(key, v, 0, 6)? as u8,
                 "relaxed" => {
                     let note = v
                         .as_str()
@@ -217,6 +226,10 @@ mod tests {
             }),
             (json!({"deadline_ms": 5}), |s| s.deadline_ms == Some(5)),
             (json!({"weights": {"zone": 0}}), |s| s.weights.zone == 0),
+            (json!({}), |s| s.reassign && s.max_moves == 2),
+            (json!({"reassign": false, "max_moves": 0}), |s| {
+                !s.reassign && s.max_moves == 0
+            }),
             (
                 json!({"zone_id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}),
                 |s| s.zone_id.is_some(),
@@ -236,6 +249,8 @@ mod tests {
             json!({"zone_id": "nope"}),
             json!({"avoid_tables": "x"}),
             json!({"weights": {"speed": 1}}),
+            json!({"max_moves": 7}),
+            json!({"reassign": "yes"}),
             json!({"colour": "red"}),
             json!([1, 2]),
         ];

@@ -1,10 +1,15 @@
 use super::{common_args, or_raise};
 use crate::assign;
+use crate::reason::Reason;
 use pgrx::prelude::*;
-use pgrx::Uuid;
+use pgrx::{JsonB, Uuid};
 use std::time::Instant;
 
 /// Plans and commits the booking's tables atomically in the caller's transaction.
+/// When no plan is free it may move other confirmed bookings (strategy `reassign`,
+/// `max_moves`; `moves` lists them). A no_capacity or no_fit refusal comes with
+/// `alternatives`: the nearest start times (±90 minutes, 15-minute grid) and a
+/// shorter stay that have a plan now.
 // pgrx needs the row type spelled out inline, hence the long signature.
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile)]
@@ -21,11 +26,19 @@ fn autoassign_confirm(
         name!(table_ids, Option<Vec<Uuid>>),
         name!(attempt, i32),
         name!(duration_us, i64),
+        name!(moves, JsonB),
+        name!(alternatives, Option<JsonB>),
     ),
 > {
     let started = Instant::now();
     let (booking_id, strategy, source) = or_raise(common_args(booking_id, strategy, source, "api"));
     let r = or_raise(assign::confirm(booking_id, &strategy, &source));
+    let alternatives = match r.reason {
+        Some(Reason::NoCapacity | Reason::NoFit) => {
+            or_raise(assign::seating::alternatives_for(booking_id, &strategy))
+        }
+        _ => None,
+    };
     TableIterator::once((
         r.ok,
         r.reason.map(|x| x.code().to_string()),
@@ -34,5 +47,7 @@ fn autoassign_confirm(
         r.attempt,
         // the whole call, its writes and events included
         assign::micros_since(started),
+        JsonB(r.moves),
+        alternatives.map(JsonB),
     ))
 }

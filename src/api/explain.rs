@@ -95,6 +95,16 @@ fn autoassign_explain(
             stage.note.clone(),
         ));
     }
+    if assign::reassign::applies(&run, &strategy) {
+        // what confirm would do now: the fewest moves of other bookings that seat it
+        let rr = or_raise(assign::reassign::search(&ctx, &run, &strategy, started));
+        rows.push((
+            "reassign".into(),
+            rr.moves.len() as i64,
+            0,
+            rr.describe(&run),
+        ));
+    }
     let result = match (run.best(), run.reason) {
         (Some(best), reason) => {
             let names: Vec<&str> = best

@@ -9,6 +9,7 @@ pub mod explain;
 pub mod jsonb_arg;
 pub mod lifecycle;
 pub mod quote;
+pub mod seating;
 pub mod stats;
 
 use crate::error::{raise, AutoassignError, Result};

@@ -8,6 +8,9 @@ use std::time::Instant;
 
 /// Plans a table assignment without committing it. With `hold_seconds > 0` the best
 /// plan is held for this booking: others can't take those tables until it expires.
+/// When no plan is free but moving other confirmed bookings would seat it, `ok` is
+/// true, `moves` lists the moves a confirm would make now (nothing is held or moved);
+/// a no_capacity or no_fit refusal comes with `alternatives` (see autoassign_confirm).
 // pgrx needs the row type spelled out inline, hence the long signature.
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile)]
@@ -29,6 +32,8 @@ fn autoassign_quote(
         name!(alternates, Option<JsonB>),
         name!(duration_us, i64),
         name!(diagnostics, Option<JsonB>),
+        name!(moves, JsonB),
+        name!(alternatives, Option<JsonB>),
     ),
 > {
     let started = Instant::now();
@@ -41,8 +46,9 @@ fn autoassign_quote(
         started,
     ));
     let reason = result.reason;
-    let row = match &result.run {
-        Some(run) if run.best().is_some() => {
+    let found = result.reassign.as_ref().filter(|rr| rr.found());
+    let row = match (&result.run, found) {
+        (Some(run), _) if run.best().is_some() => {
             let best = &run.outcome.plans[0];
             let alternates: Vec<_> = run.outcome.plans[1..]
                 .iter()
@@ -64,20 +70,60 @@ fn autoassign_quote(
                 Some(JsonB(json!(alternates))),
                 0,
                 Some(JsonB(diagnostics)),
+                JsonB(json!([])),
+                None,
             )
         }
-        run => (
-            false,
-            reason.map(|r| r.code().to_string()),
-            reason.map(|r| Reason::class(r).to_string()),
-            None,
-            None,
-            None,
-            None,
-            Some(JsonB(json!([]))),
-            0,
-            run.as_ref().map(|r| JsonB(r.payload())),
-        ),
+        (Some(run), Some(rr)) => {
+            // no free plan, but confirm would seat it by moving other bookings
+            let mut diagnostics = run.payload();
+            let plan = rr.plan.as_ref();
+            if let Some(obj) = diagnostics.as_object_mut() {
+                obj.insert("held".into(), json!(false));
+                obj.insert(
+                    "refused_without_moves".into(),
+                    json!(reason.map(Reason::code)),
+                );
+                obj.insert("reassign_us".into(), json!(rr.search_us));
+                obj.insert("score_parts".into(), json!(plan.map(|p| &p.score)));
+            }
+            (
+                true,
+                None,
+                None,
+                Some(rr.tables.clone()),
+                plan.map(|p| run.floor.zone_ids[p.zone as usize]),
+                plan.map(|p| p.seats),
+                plan.map(|p| p.score.total),
+                Some(JsonB(json!([]))),
+                0,
+                Some(JsonB(diagnostics)),
+                JsonB(rr.moves_json()),
+                None,
+            )
+        }
+        (run, _) => {
+            let alternatives = match reason {
+                Some(Reason::NoCapacity | Reason::NoFit) => {
+                    or_raise(assign::seating::alternatives_for(booking_id, &strategy))
+                }
+                _ => None,
+            };
+            (
+                false,
+                reason.map(|r| r.code().to_string()),
+                reason.map(|r| Reason::class(r).to_string()),
+                None,
+                None,
+                None,
+                None,
+                Some(JsonB(json!([]))),
+                0,
+                run.as_ref().map(|r| JsonB(r.payload())),
+                JsonB(json!([])),
+                alternatives.map(JsonB),
+            )
+        }
     };
     // the whole call as the server spent it: arguments, loading, planning, the event
     // write and this result row (the event's own duration_us stops before its INSERT)

@@ -1,6 +1,6 @@
 //! `autoassign_confirm`: plan and commit in the caller's transaction.
 
-use super::{hard_stop, lifecycle, micros_since, plan_booking, precheck, PlanRun};
+use super::{hard_stop, lifecycle, micros_since, plan_booking, precheck, reassign, PlanRun};
 use crate::error::Result;
 use crate::gucs;
 use crate::postgres::booking::{self, BookingCtx};
@@ -20,6 +20,9 @@ pub struct ConfirmResult {
     pub attempt: i32,
     /// The outcome this failed confirm settled the booking with (gave_up, cutoff), if any.
     pub settled: Option<Settle>,
+    /// Other bookings moved to seat this one (issue 13): [{booking_id,
+    /// from_table_ids, table_ids}], empty when none moved.
+    pub moves: Value,
 }
 
 pub(crate) fn next_attempt(ctx: &BookingCtx) -> i32 {
@@ -65,6 +68,7 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
                 table_ids: vec![],
                 attempt: 0,
                 settled: None,
+                moves: json!([]),
             })
         }
     }
@@ -100,6 +104,7 @@ fn confirm_in_subxact(
             table_ids: vec![],
             attempt,
             settled,
+            moves: json!([]),
         });
     }
     let Some(mut ctx) = ctx else {
@@ -140,12 +145,31 @@ fn confirm_in_subxact(
             }
         }
     }
+    // No free plan: move other confirmed bookings (fewest moves) to seat this one.
+    let mut moves = json!([]);
+    if won.is_none() && conflicts == 0 && reassign::applies(&run, strategy) {
+        let rr = reassign::search(&ctx, &run, strategy, started)?;
+        if rr.found() {
+            let committed =
+                subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
+                    reassign::commit(&ctx, &rr, source)
+                });
+            match committed {
+                Ok(done) => {
+                    done?;
+                    moves = rr.moves_json();
+                    won = Some(rr.tables.clone());
+                }
+                Err(_) => conflicts += 1,
+            }
+        }
+    }
     let duration_us = micros_since(started);
     match won {
         Some(tables) => {
             let table_strings: Vec<String> = tables.iter().map(|u| u.to_string()).collect();
             let enqueued = !writes::confirmation_sent(ctx.restaurant_id, booking_id)?;
-            let last = last_result(
+            let mut last = last_result(
                 source,
                 true,
                 None,
@@ -155,6 +179,12 @@ fn confirm_in_subxact(
                 &table_strings,
                 enqueued,
             );
+            if let (Some(obj), true) = (
+                last.as_object_mut(),
+                moves.as_array().is_some_and(|m| !m.is_empty()),
+            ) {
+                obj.insert("moves".into(), moves.clone());
+            }
             writes::mark_confirmed(ctx.restaurant_id, booking_id, last, source)?;
             write_attempt(
                 &ctx,
@@ -173,6 +203,7 @@ fn confirm_in_subxact(
                 table_ids: tables,
                 attempt,
                 settled: None,
+                moves,
             })
         }
         None => {
@@ -196,6 +227,7 @@ fn confirm_in_subxact(
                 table_ids: vec![],
                 attempt,
                 settled,
+                moves: json!([]),
             })
         }
     }

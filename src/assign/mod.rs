@@ -4,7 +4,10 @@
 mod cancel;
 mod confirm;
 pub mod lifecycle;
+pub mod placement;
 mod quote;
+pub mod reassign;
+pub mod seating;
 mod sweep;
 
 pub use cancel::cancel;
@@ -91,7 +94,7 @@ pub fn planner_deadline(deadline_ms: Option<u32>) -> Duration {
     Duration::from_millis(deadline_ms.map_or(cap, |ms| u64::from(ms).min(cap)))
 }
 
-fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
+pub(crate) fn knobs(strategy: &Strategy, floor: &CachedFloor) -> Result<Knobs> {
     let zone_restrict = match strategy.zone_id {
         Some(z) => Some(floor.zone_index(z).ok_or_else(|| {
             AutoassignError::InvalidStrategy(format!(
@@ -133,7 +136,8 @@ pub fn plan_booking(
     started: Instant,
 ) -> Result<PlanRun> {
     let (floor, cache_hit) = floor_for(ctx.restaurant_id, ctx.floor_version, strategy.exhaustive)?;
-    let knobs = knobs(strategy, &floor)?;
+    let mut knobs = knobs(strategy, &floor)?;
+    knobs.keep_open = placement::keep_open(ctx.restaurant_id, &floor, strategy)?;
     let lookahead_us = i64::from(gucs::LOOKAHEAD_MINUTES.get()) * 60_000_000;
     let pending = if strategy.lookahead && lookahead_us > 0 {
         busy::pending(&floor, ctx, lookahead_us.min(ctx.longest_stay_us))?

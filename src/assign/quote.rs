@@ -1,5 +1,6 @@
 //! `autoassign_quote`: plan without committing, optionally holding the best plan.
 
+use super::reassign::{self, ReassignRun};
 use super::{hard_stop, plan_booking, precheck, PlanRun};
 use crate::error::{AutoassignError, Result};
 use crate::postgres::{booking, writes};
@@ -12,6 +13,8 @@ pub struct QuoteResult {
     pub run: Option<PlanRun>,
     pub reason: Option<Reason>,
     pub held: bool,
+    /// When no plan is free: the re-assignment a confirm would make now (not written).
+    pub reassign: Option<ReassignRun>,
 }
 
 /// `started` is when the SQL call began: every duration is measured from it.
@@ -39,6 +42,7 @@ pub fn quote(
             run: None,
             reason: Some(reason),
             held: false,
+            reassign: None,
         });
     }
     let Some(ctx) = ctx else {
@@ -61,9 +65,16 @@ pub fn quote(
             held = true;
         }
     }
+    // no free plan: report the moves confirm would make (nothing is held for them)
+    let rr = if reassign::applies(&run, strategy) {
+        Some(reassign::search(&ctx, &run, strategy, started)?)
+    } else {
+        None
+    };
     Ok(QuoteResult {
         reason: run.reason,
         run: Some(run),
         held,
+        reassign: rr,
     })
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod floor_cache;
 pub mod log_limit;
 pub mod queue;
+pub mod seating;
 pub mod security;
 pub mod shmem;
 pub mod standby;

@@ -61,6 +61,7 @@
 //! deadline passed (possibly with the best plans found so far), `invalid_request`
 //! when [`validate`] fails.
 
+pub mod alternatives;
 mod bitset;
 mod capacity;
 mod counters;
@@ -69,7 +70,9 @@ mod floor;
 mod lookahead;
 mod lookahead_ref;
 mod outcome;
+pub mod placement;
 mod planner;
+pub mod reassign;
 mod request;
 pub mod retry;
 mod rules;

@@ -16,6 +16,8 @@ pub struct Score {
     pub zone_miss: bool,
     /// Sum of the priorities of the plan's tables.
     pub priority: i64,
+    /// Sum of the keep-open costs of the plan's tables (0 when `knobs.keep_open` is empty).
+    pub keep_open: i64,
 }
 
 /// One way to seat the party.

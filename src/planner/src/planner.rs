@@ -9,7 +9,7 @@ use crate::lookahead::{Lookahead, TOP_K};
 use crate::outcome::{Outcome, Plan, Reason};
 use crate::request::{validate, Busy, Pending, Request};
 use crate::rules::{is_minimal, single_fits};
-use crate::score::{make_plan, rank, total, TopPlans};
+use crate::score::{make_plan_open, rank, total, TopPlans};
 use crate::ticker::Ticker;
 use smallvec::smallvec;
 
@@ -110,12 +110,13 @@ pub fn plan(
                 *s = true;
             }
             c.single_fits += 1;
-            top.insert(make_plan(
+            top.insert(make_plan_open(
                 floor,
                 &smallvec![t as u32],
                 req.party,
                 req.requested_zone,
                 &k.weights,
+                &k.keep_open,
             ));
         }
     }
@@ -193,7 +194,14 @@ pub fn plan(
             let fin = zs.run(&mut ticker, &mut stats, score_cut, &mut |set, seats| {
                 if is_minimal(floor, set, seats, party, k.require_adjacency, &is_single) {
                     multi_found += 1;
-                    top.insert(make_plan(floor, set, req.party, req.requested_zone, w));
+                    top.insert(make_plan_open(
+                        floor,
+                        set,
+                        req.party,
+                        req.requested_zone,
+                        w,
+                        &k.keep_open,
+                    ));
                     threshold.set(top.threshold());
                 }
                 Visit::Continue

@@ -70,6 +70,10 @@ pub struct Knobs {
     pub max_alternates: usize,
     /// Upper bound on the lookahead cost of one plan.
     pub lookahead_cap: i64,
+    /// Per-table keep-open cost (`placement::keep_open_costs`, each in
+    /// `0..=placement::KEEP_OPEN_MAX`), added to a plan's score as the sum over its
+    /// tables. Empty: off (cost 0).
+    pub keep_open: Vec<i64>,
 }
 
 impl Default for Knobs {
@@ -85,6 +89,7 @@ impl Default for Knobs {
             weights: Weights::default(),
             max_alternates: 3,
             lookahead_cap: 1000,
+            keep_open: Vec::new(),
         }
     }
 }

@@ -10,6 +10,7 @@ fn sat_i32(x: i64) -> i32 {
 }
 
 /// Builds a plan for `tables` (ascending, one zone) with lookahead cost 0.
+#[cfg(test)]
 pub(crate) fn make_plan(
     floor: &Floor,
     tables: &TableSet,
@@ -17,15 +18,29 @@ pub(crate) fn make_plan(
     requested_zone: Option<u32>,
     w: &Weights,
 ) -> Plan {
+    make_plan_open(floor, tables, party, requested_zone, w, &[])
+}
+
+/// [`make_plan`] with per-table keep-open costs (empty: none).
+pub(crate) fn make_plan_open(
+    floor: &Floor,
+    tables: &TableSet,
+    party: i32,
+    requested_zone: Option<u32>,
+    w: &Weights,
+    keep_open: &[i64],
+) -> Plan {
     let mut seats = 0i64;
     let mut priority = 0i64;
     let mut zone = 0u32;
+    let mut open = 0i64;
     for &t in tables {
         if let Some(s) = floor.table(t as usize) {
             seats += i64::from(s.capacity);
             priority += i64::from(s.priority);
             zone = s.zone;
         }
+        open = open.saturating_add(keep_open.get(t as usize).copied().unwrap_or(0));
     }
     let wasted = (seats - i64::from(party)).max(0);
     let zone_miss = requested_zone.is_some_and(|z| z != zone);
@@ -36,6 +51,7 @@ pub(crate) fn make_plan(
         lookahead: 0,
         zone_miss,
         priority,
+        keep_open: open,
     };
     score.total = total(&score, w);
     Plan {
@@ -47,7 +63,7 @@ pub(crate) fn make_plan(
 }
 
 /// `waste*wasted + tables*(table_count-1) + lookahead*lookahead + zone*zone_miss
-///  - priority*priority`, saturating.
+///  - priority*priority + keep_open`, saturating.
 pub(crate) fn total(s: &Score, w: &Weights) -> i64 {
     w.waste
         .saturating_mul(i64::from(s.wasted))
@@ -55,6 +71,7 @@ pub(crate) fn total(s: &Score, w: &Weights) -> i64 {
         .saturating_add(w.lookahead.saturating_mul(s.lookahead))
         .saturating_add(if s.zone_miss { w.zone } else { 0 })
         .saturating_sub(w.priority.saturating_mul(s.priority))
+        .saturating_add(s.keep_open)
 }
 
 /// Keeps the `cap` best plans by (total, table list), best first.

@@ -13,6 +13,9 @@
 --   * telemetry off the caller's transaction (issue 12): autoassign_stats() gains
 --     per-database keys and event counters; autoassign_event_queue_stats(),
 --     autoassign_flush_events() and the view event_queue;
+--   * seat everyone (issue 13): bookings.pinned, restaurants.freeze_minutes, the
+--     allocation guard, quote/confirm with moves and alternatives, autoassign_alternatives,
+--     autoassign_optimize;
 --   * stay_end and stay_range qualify every name (they stay inlinable); clock_now is a
 --     library function (a placeholder value of the superuser-only clock is never read).
 
@@ -48,6 +51,25 @@ DROP FUNCTION autoassign_stats();
 @@telemetry_async@@
 
 -------------------------------------------------------------------------------------------
--- 3. Security, as a fresh install runs it: last, so it covers every function above.
+-- 3. Seat everyone (issue 13): pinned bookings, the freeze window and the allocation
+--    guard (sql/seating.sql, as a fresh install runs it: the columns are added with their
+--    defaults in both, so existing rows read the same missing value); quote and confirm
+--    gain the moves and alternatives columns; alternatives and optimize.
+
+@@seating@@
+
+DROP FUNCTION autoassign_quote(uuid, jsonb, text, int);
+DROP FUNCTION autoassign_confirm(uuid, jsonb, text);
+
+@@quote@@
+
+@@confirm@@
+
+@@alternatives@@
+
+@@optimize@@
+
+-------------------------------------------------------------------------------------------
+-- 4. Security, as a fresh install runs it: last, so it covers every function above.
 
 @@security@@
