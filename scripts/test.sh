@@ -7,6 +7,7 @@
 #   5. backups (pg_dump and restore), the upgrade from 0.1.0 to this version, and a
 #      trusted install by a non-superuser database owner, against that cluster
 #   6. integration tests in tests/ (concurrency, holds, timeouts) against that cluster
+#   7. pgaa, the operator's tool (ops/tests), against that cluster
 # Exits non-zero if any layer fails; prints each runner's summary line at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_all
@@ -59,9 +60,10 @@ run_layer replica bash "$ROOT/scripts/replica_test.sh"
 
 export PGAA_TEST_DSN="host=127.0.0.1 port=$TEST_PORT user=postgres dbname=pg_autoassign"
 run_layer integration cargo test --release --test '*' -- --ignored --test-threads=1
+run_layer ops cargo test --release -p pgaa -- --include-ignored --test-threads=1
 
 log "Summary"
-for f in planner pg_test regress isolation backup upgrade trusted replica integration; do
+for f in planner pg_test regress isolation backup upgrade trusted replica integration ops; do
     echo "-- $f"
     grep -hE "^test result:|tests? passed|failed \(|All [0-9]+ tests passed|of [0-9]+ tests failed|^(PASS|FAIL)" "$LOGS/$f.log" | sed 's/^/   /' || true
 done

@@ -3,7 +3,7 @@
 filled with the matching block copied verbatim from the generated 0.3.0 install script
 (`cargo pgrx schema pg15 --pg-config /usr/lib/postgresql/15/bin/pg_config -o /tmp/v030.sql`),
 so upgraded objects are byte-identical to a fresh install. scripts/upgrade_test.sh proves it.
-Usage: python3 build.py /tmp/v030.sql ../../../sql/seating.sql > ../../../sql/pg_autoassign--0.2.0--0.3.0.sql"""
+Usage: python3 build.py /tmp/v030.sql ../../../sql/seating.sql ../../../sql/ops.sql > ../../../sql/pg_autoassign--0.2.0--0.3.0.sql"""
 import re
 import sys
 
@@ -36,6 +36,7 @@ BLOCKS = {
     'confirm': dict(start='-- pg_autoassign::api::confirm::autoassign_confirm', end_before_close=True),
     'alternatives': dict(start='-- pg_autoassign::api::seating::autoassign_alternatives', end_before_close=True),
     'optimize': dict(start='-- pg_autoassign::api::seating::autoassign_optimize', end_before_close=True),
+    'ops': dict(start=open(sys.argv[3]).readline().rstrip('\n'), end_before_close=True),
     'security': dict(start='-- pg_autoassign security: least privilege', end_before_close=True),
 }
 t = open(sys.path[0] + '/template.sql').read()

@@ -16,6 +16,8 @@
 --   * seat everyone (issue 13): bookings.pinned, restaurants.freeze_minutes, the
 --     allocation guard, quote/confirm with moves and alternatives, autoassign_alternatives,
 --     autoassign_optimize;
+--   * the operator's tool (issue 14): views service_timeline and service_quotes,
+--     ops_stress_create / ops_stress_drop;
 --   * stay_end and stay_range qualify every name (they stay inlinable); clock_now is a
 --     library function (a placeholder value of the superuser-only clock is never read).
 
@@ -70,6 +72,12 @@ DROP FUNCTION autoassign_confirm(uuid, jsonb, text);
 @@optimize@@
 
 -------------------------------------------------------------------------------------------
--- 4. Security, as a fresh install runs it: last, so it covers every function above.
+-- 4. The operator's tool pgaa (issue 14): its views and the stress run's scratch
+--    restaurant (sql/ops.sql, as a fresh install runs it).
+
+@@ops@@
+
+-------------------------------------------------------------------------------------------
+-- 5. Security, as a fresh install runs it: last, so it covers every function above.
 
 @@security@@
