@@ -81,13 +81,15 @@ CREATE OR REPLACE PROCEDURE seatbusy.fill(p_rid uuid, p_target numeric)
 LANGUAGE plpgsql AS $$
 DECLARE
     g record;
+    r record;
     bid uuid;
     ok bool;
     tries int := 0;
+    p_run text := (SELECT name FROM autoassign.restaurants WHERE id = p_rid);
 BEGIN
     WHILE seatbusy.occupancy(p_rid) < p_target AND tries < 2000 LOOP
         tries := tries + 1;
-        SELECT t.capacity, lower(f.gap) AS lo, upper(f.gap) AS hi INTO g
+        SELECT 1 + floor(random() * t.capacity)::int AS party, lower(f.gap) AS lo, upper(f.gap) AS hi INTO g
           FROM autoassign.tables t
           CROSS JOIN LATERAL (
               SELECT unnest(tstzmultirange(tstzrange('2030-06-01 17:00+00', '2030-06-01 23:00+00'))
@@ -101,11 +103,17 @@ BEGIN
         EXIT WHEN NOT FOUND;
         -- stay [lo, lo + up to 120 min), its allocation ends 5 minutes (turnover) later
         INSERT INTO autoassign.bookings (restaurant_id, party_size, start_at, end_at)
-        VALUES (p_rid, 1 + floor(random() * g.capacity)::int, g.lo,
+        VALUES (p_rid, g.party, g.lo,
                 least(g.hi - interval '5 minutes', g.lo + interval '120 minutes'))
         RETURNING id INTO bid;
         COMMIT;
-        SELECT c.ok INTO ok FROM autoassign.autoassign_confirm(bid) c;
+        SELECT c.ok, c.reason, c.duration_us, jsonb_array_length(c.moves) AS moves,
+               coalesce(jsonb_array_length(c.alternatives), 0) AS alts
+          INTO r FROM autoassign.autoassign_confirm(bid) c;
+        COMMIT;
+        ok := r.ok;
+        INSERT INTO seatbusy.results VALUES (p_run, -tries, 'fill', g.party, g.lo, NULL, '{}',
+            r.ok, r.reason, r.moves, r.alts, r.duration_us);
         COMMIT;
         IF NOT ok THEN
             DELETE FROM autoassign.bookings WHERE id = bid;
@@ -173,7 +181,10 @@ WITH ins AS (
     RETURNING id)
 INSERT INTO arrivals SELECT id, row_number() OVER (ORDER BY random()) FROM ins;
 \o /dev/null
-SELECT format('SELECT 1 FROM autoassign.autoassign_confirm(%L)', id) FROM arrivals ORDER BY ord \gexec
+SELECT format('INSERT INTO seatbusy.results SELECT %L, %s, %L, NULL, NULL, NULL, %L, c.ok, c.reason,
+                       jsonb_array_length(c.moves), coalesce(jsonb_array_length(c.alternatives), 0), c.duration_us
+                  FROM autoassign.autoassign_confirm(%L) c', :'run', -100000 + ord, 'evening', '{}', id)
+  FROM arrivals ORDER BY ord \gexec
 \o
 DELETE FROM autoassign.bookings WHERE restaurant_id = :'rid' AND status = 'pending';
 SELECT round(100 * seatbusy.occupancy(:'rid'), 1) AS occ_evening \gset
@@ -257,14 +268,17 @@ SELECT string_agg(series || ' ' || c, ', ' ORDER BY series) AS series_n
 CALL seatbusy.requests(:'rid', :'run');
 
 \echo == :run: 120 tables, occupancy 18-21h :occ% (:confirmed confirmed bookings; :occ_evening% after the evening alone); requests :series_n; load before :load
-SELECT format('%-40s n %4s  p50 %5s  p95 %5s  p99 %5s  max %5s us',
-              s.strategy || ' ' || s.class, count(*),
+SELECT format('%-58s n %4s  p50 %5s  p95 %5s  p99 %5s  max %5s us',
+              s.phase || ', ' || s.strategy || ': ' || s.class, count(*),
               percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us),
               percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_us),
               percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_us),
               max(duration_us)) AS line
   FROM (SELECT r.*,
                CASE WHEN r.strategy = '{}' THEN 'default' ELSE 'reassign off' END AS strategy_name,
+               CASE r.series WHEN 'evening' THEN 'evening to ' || :'occ_evening' || '%'
+                             WHEN 'fill' THEN 'filling ' || :'occ_evening' || '-' || :'occ' || '%'
+                             ELSE 'requests at ' || :'occ' || '%' END AS phase,
                d.cls AS class
           FROM seatbusy.results r
           JOIN (SELECT ord, CASE WHEN moves > 0 THEN 'moved (re-assignment ran)'
@@ -273,13 +287,14 @@ SELECT format('%-40s n %4s  p50 %5s  p95 %5s  p99 %5s  max %5s us',
                                  ELSE 'other: ' || reason END AS cls
                   FROM seatbusy.results WHERE run = :'run' AND strategy = '{}') d USING (ord)
          WHERE r.run = :'run') s0
-  CROSS JOIN LATERAL (SELECT s0.strategy_name AS strategy, s0.class AS class) s
- GROUP BY s.strategy, s.class
- ORDER BY s.strategy, s.class \g (format=unaligned tuples_only)
-SELECT format('%-40s n %4s  p50 %5s  p95 %5s  p99 %5s  max %5s us', 'default: re-assignment ran (moved or refused)', count(*),
+  CROSS JOIN LATERAL (SELECT s0.strategy_name AS strategy, s0.class AS class, s0.phase AS phase,
+                             s0.ord > -100000 AS later, s0.ord > 0 AS req) s
+ GROUP BY s.later, s.req, s.phase, s.strategy, s.class
+ ORDER BY s.later, s.req, s.phase, s.strategy, s.class \g (format=unaligned tuples_only)
+SELECT format('%-58s n %4s  p50 %5s  p95 %5s  p99 %5s  max %5s us', 'requests at ' || :'occ' || '%, default: re-assignment ran (moved or refused)', count(*),
               percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us),
               percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_us),
               percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_us), max(duration_us))
   FROM seatbusy.results
- WHERE run = :'run' AND strategy = '{}' AND (moves > 0 OR reason IN ('no_fit', 'no_capacity'))
+ WHERE run = :'run' AND ord > 0 AND strategy = '{}' AND (moves > 0 OR reason IN ('no_fit', 'no_capacity'))
 \g (format=unaligned tuples_only)

@@ -13,6 +13,7 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode, Uuid};
 use serde_json::json;
 use smallvec::SmallVec;
+use std::collections::HashMap;
 
 /// A movable booking with its id.
 pub struct MovableRow {
@@ -20,16 +21,29 @@ pub struct MovableRow {
     pub movable: Movable,
 }
 
-/// What never moves (`fixed`: seated, pinned, frozen bookings' allocations, live holds of
-/// other bookings, retired tables) and the movable bookings, overlapping
-/// [start_us, end_us), the booking `exclude` left out.
+/// What one [`state`] load saw over [start_us, end_us).
+pub struct State {
+    /// What never moves: seated, pinned, frozen bookings' allocations, live holds of
+    /// other bookings, retired tables.
+    pub fixed: Vec<Busy>,
+    /// The movable bookings, in (start, id) order.
+    pub movable: Vec<MovableRow>,
+    /// Every row as a busy interval (fixed and movable allocations alike): what
+    /// `busy::busy` returns for the same window and booking, so the alternatives of a
+    /// refusal can plan on it without loading again.
+    pub busy: Vec<Busy>,
+}
+
+/// What never moves and the movable bookings ([`State`]), overlapping
+/// [start_us, end_us), the booking `exclude` left out. One query: ~350 rows on a
+/// 120-table floor over an evening.
 pub fn state(
     floor: &CachedFloor,
     restaurant: Uuid,
     exclude: Uuid,
     start_us: i64,
     end_us: i64,
-) -> Result<(Vec<Busy>, Vec<MovableRow>)> {
+) -> Result<State> {
     // the restaurant's freeze window is read once (an initplan), not joined per row
     let query = "SELECT a.table_id, lower(a.during), upper(a.during), a.booking_id,
                 autoassign.booking_movable(b.status, b.pinned, b.start_at,
@@ -56,7 +70,11 @@ pub fn state(
     Spi::connect(|client| {
         let mut fixed = Vec::new();
         let mut movable: Vec<MovableRow> = Vec::new();
-        for row in super::stmt::select(client, query, None, &args)? {
+        // booking id -> index in `movable` (a booking on a combination has one row per table)
+        let mut index: HashMap<Uuid, usize> = HashMap::new();
+        let rows = super::stmt::select(client, query, None, &args)?;
+        let mut busy = Vec::with_capacity(rows.len());
+        for row in rows {
             let (Some(table), Some(start), Some(end)) = (
                 row.get::<Uuid>(1)?,
                 row.get::<TimestampWithTimeZone>(2)?,
@@ -68,36 +86,44 @@ pub fn state(
                 continue;
             };
             let (start, end) = (ts_micros(start), ts_micros(end));
+            busy.push(Busy { table, start, end });
             let booking = row.get::<Uuid>(4)?;
             let is_movable = row.get::<bool>(5)?.unwrap_or(false);
             match (booking, is_movable) {
                 (Some(id), true) => {
                     let party = row.get::<i32>(6)?.unwrap_or(1);
                     let zone = row.get::<Uuid>(7)?.and_then(|z| floor.zone_index(z));
-                    match movable.iter_mut().find(|m| m.booking_id == id) {
+                    match index.get(&id).and_then(|&i| movable.get_mut(i)) {
                         Some(m) => {
                             m.movable.tables.push(table);
                             m.movable.tables.sort_unstable();
                             m.movable.start = m.movable.start.min(start);
                             m.movable.end = m.movable.end.max(end);
                         }
-                        None => movable.push(MovableRow {
-                            booking_id: id,
-                            movable: Movable {
-                                party,
-                                start,
-                                end,
-                                tables: SmallVec::from_slice(&[table]),
-                                requested_zone: zone,
-                            },
-                        }),
+                        None => {
+                            index.insert(id, movable.len());
+                            movable.push(MovableRow {
+                                booking_id: id,
+                                movable: Movable {
+                                    party,
+                                    start,
+                                    end,
+                                    tables: SmallVec::from_slice(&[table]),
+                                    requested_zone: zone,
+                                },
+                            });
+                        }
                     }
                 }
                 _ => fixed.push(Busy { table, start, end }),
             }
         }
         movable.sort_by_key(|m| (m.movable.start, m.booking_id));
-        Ok((fixed, movable))
+        Ok(State {
+            fixed,
+            movable,
+            busy,
+        })
     })
 }
 
