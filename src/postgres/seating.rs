@@ -44,13 +44,22 @@ pub fn state(
     start_us: i64,
     end_us: i64,
 ) -> Result<State> {
-    // the restaurant's freeze window is read once (an initplan), not joined per row
+    // The restaurant's freeze window is read once (an initplan), not joined per row.
+    // Each allocation's booking is looked up by its key (a lateral subquery kept apart
+    // by OFFSET 0): with a plain join, statistics that predate a restaurant's bookings
+    // (a new restaurant, before autovacuum analyzes) led the planner to a nested loop
+    // that re-scanned the restaurant's bookings per allocation: 10-30 ms instead of
+    // under 1 ms on a 120-table evening (bench/seating_busy.sql, seeds 2 and 3).
     let query = "SELECT a.table_id, lower(a.during), upper(a.during), a.booking_id,
                 autoassign.booking_movable(b.status, b.pinned, b.start_at,
                     (SELECT r.freeze_minutes FROM autoassign.restaurants r WHERE r.id = $1)),
                 b.party_size, b.zone_id
            FROM autoassign.allocations a
-           JOIN autoassign.bookings b ON b.restaurant_id = a.restaurant_id AND b.id = a.booking_id
+          CROSS JOIN LATERAL (
+                SELECT b.status, b.pinned, b.start_at, b.party_size, b.zone_id
+                  FROM autoassign.bookings b
+                 WHERE b.restaurant_id = a.restaurant_id AND b.id = a.booking_id
+                OFFSET 0) b
           WHERE a.restaurant_id = $1 AND a.during && tstzrange($2, $3) AND a.booking_id <> $4
          UNION ALL
          SELECT h.table_id, lower(h.during), upper(h.during), NULL, false, NULL, NULL
