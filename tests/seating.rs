@@ -263,7 +263,10 @@ fn alternatives_offer_the_nearest_start_that_fits() {
         .collect();
     let offsets_confirm: Vec<i32> = from_confirm.iter().map(|a| a.0).collect();
     assert_eq!(offsets_confirm, offsets, "{from_confirm:?}");
-    assert_eq!(from_confirm[0].2, "2030-06-01T19:45:00Z", "{from_confirm:?}");
+    assert_eq!(
+        from_confirm[0].2, "2030-06-01T19:45:00Z",
+        "{from_confirm:?}"
+    );
     // bad arguments
     let err = c
         .query(

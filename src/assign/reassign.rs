@@ -145,7 +145,14 @@ pub fn search(
         movable: rows,
         busy,
         ..
-    } = seating::state(floor, ctx.restaurant_id, ctx.booking_id, lo, hi)?;
+    } = seating::state(
+        floor,
+        ctx.restaurant_id,
+        ctx.booking_id,
+        lo,
+        hi,
+        ctx.longest_stay_us,
+    )?;
     let load_us = micros_since(t0);
     let (start, end) = (ctx.start_us, ctx.end_us);
     let fixed_w: Vec<_> = fixed

@@ -238,6 +238,7 @@ pub fn optimize(
         crate::postgres::nil_uuid(),
         from_us - longest,
         to_us + longest,
+        longest,
     )?;
     let movable: Vec<_> = rows.iter().map(|r| r.movable.clone()).collect();
     let may_move: Vec<bool> = movable
