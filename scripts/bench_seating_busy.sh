@@ -27,4 +27,22 @@ for seed in $SEEDS; do
         -v label="$LABEL" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -f "$SQL"
     echo "   (load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
 done
+# all seeds together (requests: every request saw a 90%-busy floor; evening and filling:
+# the confirms that built it, from 0% to about 80%, then to 90%)
+echo "== $LABEL, seeds $SEEDS together"
+run "$PG_BIN/psql" -X -qtA -d "$DB" -c "
+SELECT format('%-60s n %4s  p50 %5s  p95 %5s  p99 %5s  max %5s us', phase || ', ' || strategy || ': ' || class,
+              count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_us),
+              percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_us),
+              percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_us), max(duration_us))
+  FROM (SELECT r.duration_us,
+               CASE WHEN r.ord <= -99000 THEN '1 evening' WHEN r.ord < 0 THEN '2 filling to 90%'
+                    ELSE '3 requests at 90%' END AS phase,
+               CASE WHEN r.strategy = '{}' THEN 'default' ELSE 'reassign off' END AS strategy,
+               CASE WHEN d.moves > 0 THEN 'moved (re-assignment ran)'
+                    WHEN d.reason IN ('no_fit', 'no_capacity') THEN 'refused (re-assignment ran)'
+                    WHEN d.ok THEN 'free plan (no re-assignment)' ELSE 'other: ' || d.reason END AS class
+          FROM seatbusy.results r
+          JOIN seatbusy.results d ON d.run = r.run AND d.ord = r.ord AND d.strategy = '{}') x
+ GROUP BY phase, strategy, class ORDER BY phase, strategy, class"
 rm -f "$SQL"
