@@ -248,15 +248,25 @@ fn alternatives_offer_the_nearest_start_that_fits() {
         .expect("wide")
         .get(0);
     assert!(n >= 1);
-    // confirm returns the same offers with its refusal
-    let first: i32 = c
-        .query_one(
-            "SELECT (alternatives->0->>'offset_minutes')::int FROM autoassign.autoassign_confirm($1::text::uuid)",
+    // confirm returns the same offers with its refusal (planned on the state its
+    // re-assignment search loaded, not on a second load)
+    let from_confirm: Vec<(i32, i32, String)> = c
+        .query(
+            "SELECT (a->>'offset_minutes')::int, (a->>'shorter_by_minutes')::int, a->>'start_at'
+               FROM autoassign.autoassign_confirm($1::text::uuid) c,
+                    jsonb_array_elements(c.alternatives) a",
             &[&y],
         )
         .expect("confirm")
-        .get(0);
-    assert_eq!(first, 75);
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let offsets_confirm: Vec<i32> = from_confirm.iter().map(|a| a.0).collect();
+    assert_eq!(offsets_confirm, offsets, "{from_confirm:?}");
+    assert_eq!(
+        from_confirm[0].2, "2030-06-01T19:45:00Z",
+        "{from_confirm:?}"
+    );
     // bad arguments
     let err = c
         .query(

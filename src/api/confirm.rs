@@ -33,8 +33,10 @@ fn autoassign_confirm(
     let started = Instant::now();
     let (booking_id, strategy, source) = or_raise(common_args(booking_id, strategy, source, "api"));
     let r = or_raise(assign::confirm(booking_id, &strategy, &source));
-    let alternatives = match r.reason {
-        Some(Reason::NoCapacity | Reason::NoFit) => {
+    let alternatives = match (r.reason, r.alternatives) {
+        // computed on the re-assignment search's state
+        (_, Some(alts)) => Some(alts),
+        (Some(Reason::NoCapacity | Reason::NoFit), None) => {
             or_raise(assign::seating::alternatives_for(booking_id, &strategy))
         }
         _ => None,

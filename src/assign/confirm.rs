@@ -1,6 +1,8 @@
 //! `autoassign_confirm`: plan and commit in the caller's transaction.
 
-use super::{hard_stop, lifecycle, micros_since, plan_booking, precheck, reassign, PlanRun};
+use super::{
+    hard_stop, lifecycle, micros_since, plan_booking, precheck, reassign, seating, PlanRun,
+};
 use crate::error::Result;
 use crate::gucs;
 use crate::postgres::booking::{self, BookingCtx};
@@ -23,6 +25,10 @@ pub struct ConfirmResult {
     /// Other bookings moved to seat this one (issue 13): [{booking_id,
     /// from_table_ids, table_ids}], empty when none moved.
     pub moves: Value,
+    /// The alternatives of a no_capacity or no_fit refusal after a re-assignment search,
+    /// computed on the state that search loaded; None when no search ran (the caller
+    /// computes them then, `seating::alternatives_for`).
+    pub alternatives: Option<Value>,
 }
 
 pub(crate) fn next_attempt(ctx: &BookingCtx) -> i32 {
@@ -69,6 +75,7 @@ pub fn confirm(booking_id: Uuid, strategy: &Strategy, source: &str) -> Result<Co
                 attempt: 0,
                 settled: None,
                 moves: json!([]),
+                alternatives: None,
             })
         }
     }
@@ -105,6 +112,7 @@ fn confirm_in_subxact(
             attempt,
             settled,
             moves: json!([]),
+            alternatives: None,
         });
     }
     let Some(mut ctx) = ctx else {
@@ -147,12 +155,13 @@ fn confirm_in_subxact(
     }
     // No free plan: move other confirmed bookings (fewest moves) to seat this one.
     let mut moves = json!([]);
+    let mut searched = None;
     if won.is_none() && conflicts == 0 && reassign::applies(&run, strategy) {
-        let rr = reassign::search(&ctx, &run, strategy, started)?;
+        let rr = searched.insert(reassign::search(&ctx, &run, strategy, started)?);
         if rr.found() {
             let committed =
                 subxact::try_in_subxact(&[PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION], || {
-                    reassign::commit(&ctx, &rr, source)
+                    reassign::commit(&ctx, rr, source)
                 });
             match committed {
                 Ok(done) => {
@@ -204,6 +213,7 @@ fn confirm_in_subxact(
                 attempt,
                 settled: None,
                 moves,
+                alternatives: None,
             })
         }
         None => {
@@ -221,6 +231,13 @@ fn confirm_in_subxact(
                 &run.strategy,
                 conflicts,
             )?;
+            // the search's state serves the alternatives (nothing wrote allocations since)
+            let alternatives = match (&searched, reason) {
+                (Some(rr), Reason::NoCapacity | Reason::NoFit) if !rr.found() => Some(
+                    seating::alternatives_json_after(&ctx, strategy, &run.floor, rr)?,
+                ),
+                _ => None,
+            };
             Ok(ConfirmResult {
                 ok: false,
                 reason: Some(reason),
@@ -228,6 +245,7 @@ fn confirm_in_subxact(
                 attempt,
                 settled,
                 moves: json!([]),
+                alternatives,
             })
         }
     }

@@ -10,7 +10,7 @@ use crate::postgres::writes;
 use crate::reason::Reason;
 use crate::strategy::Strategy;
 use autoassign_planner::reassign::{may_reassign, reassign_capped, DEFAULT_CAPS};
-use autoassign_planner::{Plan, Request};
+use autoassign_planner::{Busy, Plan, Request};
 use pgrx::Uuid;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -37,6 +37,11 @@ pub struct ReassignRun {
     /// Planner runs of the search.
     pub planned: u32,
     pub max_moves: u8,
+    /// Every busy interval the search loaded (`seating::State::busy`) and the window
+    /// [start, end) it covers, microseconds: the alternatives of a refusal plan on it
+    /// instead of loading again (`seating::alternatives_after`).
+    pub busy: Vec<Busy>,
+    pub window: (i64, i64),
 }
 
 impl ReassignRun {
@@ -135,7 +140,19 @@ pub fn search(
     // is checked: when no plan of the booking displaces few enough movable bookings,
     // no re-assignment exists (exact) and the search is skipped.
     let (lo, hi) = seating::span(ctx, strategy.max_moves);
-    let (fixed, rows) = seating::state(floor, ctx.restaurant_id, ctx.booking_id, lo, hi)?;
+    let seating::State {
+        fixed,
+        movable: rows,
+        busy,
+        ..
+    } = seating::state(
+        floor,
+        ctx.restaurant_id,
+        ctx.booking_id,
+        lo,
+        hi,
+        ctx.longest_stay_us,
+    )?;
     let load_us = micros_since(t0);
     let (start, end) = (ctx.start_us, ctx.end_us);
     let fixed_w: Vec<_> = fixed
@@ -171,6 +188,8 @@ pub fn search(
             load_us,
             planned: 1,
             max_moves: strategy.max_moves,
+            busy,
+            window: (lo, hi),
         });
     }
     let movable: Vec<_> = rows.iter().map(|r| r.movable.clone()).collect();
@@ -216,6 +235,8 @@ pub fn search(
         load_us,
         planned: out.bookings_planned,
         max_moves: strategy.max_moves,
+        busy,
+        window: (lo, hi),
     })
 }
 

@@ -2,19 +2,21 @@
 //! (issue 13). Both plan with the planner; optimize writes its moves like a confirm's
 //! re-assignment does (src/postgres/seating.rs).
 
+use super::reassign::ReassignRun;
 use super::{knobs, placement};
 use crate::error::{AutoassignError, Result};
 use crate::postgres::booking::BookingCtx;
-use crate::postgres::floor_cache::floor_for;
+use crate::postgres::floor_cache::{floor_for, CachedFloor};
 use crate::postgres::seating::{self, MoveRow};
 use crate::postgres::{busy, subxact};
 use crate::strategy::Strategy;
 use autoassign_planner::alternatives::{alternatives as plan_alternatives, AltOptions};
 use autoassign_planner::placement::{repack, RepackOptions};
-use autoassign_planner::Request;
+use autoassign_planner::{Busy, Request};
 use pgrx::prelude::*;
 use pgrx::{PgSqlErrorCode, Uuid};
 use serde_json::{json, Value};
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Offsets tried at most on each side (keeps a call bounded whatever within/step say).
@@ -63,22 +65,54 @@ pub fn alternatives(
     within_us: i64,
     step_us: i64,
 ) -> Result<Vec<AltRow>> {
+    alternatives_on(ctx, strategy, within_us, step_us, None)
+}
+
+/// [`alternatives`] on the state a refused re-assignment search already loaded (the same
+/// rows `busy::busy` would read: allocations and live holds of other bookings, retired
+/// tables), when its window covers ±`within_us`; else it loads as [`alternatives`] does.
+/// Call it in the same confirm or quote, before anything else writes allocations.
+pub fn alternatives_after(
+    ctx: &BookingCtx,
+    strategy: &Strategy,
+    floor: &Rc<CachedFloor>,
+    rr: &ReassignRun,
+    within_us: i64,
+    step_us: i64,
+) -> Result<Vec<AltRow>> {
+    alternatives_on(ctx, strategy, within_us, step_us, Some((floor, rr)))
+}
+
+fn alternatives_on(
+    ctx: &BookingCtx,
+    strategy: &Strategy,
+    within_us: i64,
+    step_us: i64,
+    loaded: Option<(&Rc<CachedFloor>, &ReassignRun)>,
+) -> Result<Vec<AltRow>> {
     if step_us <= 0 || within_us < 0 {
         return Err(AutoassignError::InvalidArgument(format!(
             "step must be positive and within not negative (got step {step_us} us, within {within_us} us)"
         )));
     }
     let within_us = within_us.min(step_us.saturating_mul(MAX_STEPS_EACH_SIDE));
-    let (floor, _) = floor_for(ctx.restaurant_id, ctx.floor_version, strategy.exhaustive)?;
+    let (lo, hi) = (ctx.start_us - within_us, ctx.end_us + within_us);
+    let reuse = loaded
+        .filter(|(f, rr)| f.version == ctx.floor_version && rr.window.0 <= lo && rr.window.1 >= hi);
+    let floor = match reuse {
+        Some((f, _)) => Rc::clone(f),
+        None => floor_for(ctx.restaurant_id, ctx.floor_version, strategy.exhaustive)?.0,
+    };
     let mut k = knobs(strategy, &floor)?;
     k.keep_open = placement::keep_open(ctx.restaurant_id, &floor, strategy)?;
-    let busy = busy::busy(
-        &floor,
-        ctx.restaurant_id,
-        Some(ctx.booking_id),
-        ctx.start_us - within_us,
-        ctx.end_us + within_us,
-    )?;
+    let loaded_busy;
+    let busy: &[Busy] = match reuse {
+        Some((_, rr)) => &rr.busy,
+        None => {
+            loaded_busy = busy::busy(&floor, ctx.restaurant_id, Some(ctx.booking_id), lo, hi)?;
+            &loaded_busy
+        }
+    };
     let cutoff_us = ctx.start_us - ctx.cutoff_at_us;
     let earliest = seating::now_us()? + cutoff_us;
     let stay = ctx.end_us - ctx.start_us - ctx.buffer_us;
@@ -95,7 +129,7 @@ pub fn alternatives(
         earliest_start: earliest,
         min_stay: ctx.buffer_us + stay / 2,
     };
-    let alts = plan_alternatives(&floor.floor, &busy, &req, opts, &mut || {
+    let alts = plan_alternatives(&floor.floor, busy, &req, opts, &mut || {
         pgrx::check_for_interrupts!();
     });
     Ok(alts
@@ -117,6 +151,18 @@ pub fn alternatives(
 /// (default ±90 minutes on a 15-minute grid).
 pub fn alternatives_json(ctx: &BookingCtx, strategy: &Strategy) -> Result<Value> {
     let alts = alternatives(ctx, strategy, 90 * 60_000_000, 15 * 60_000_000)?;
+    Ok(json!(alts.iter().map(AltRow::json).collect::<Vec<_>>()))
+}
+
+/// [`alternatives_json`] on a refused re-assignment search's state
+/// ([`alternatives_after`]).
+pub fn alternatives_json_after(
+    ctx: &BookingCtx,
+    strategy: &Strategy,
+    floor: &Rc<CachedFloor>,
+    rr: &ReassignRun,
+) -> Result<Value> {
+    let alts = alternatives_after(ctx, strategy, floor, rr, 90 * 60_000_000, 15 * 60_000_000)?;
     Ok(json!(alts.iter().map(AltRow::json).collect::<Vec<_>>()))
 }
 
@@ -182,12 +228,17 @@ pub fn optimize(
         strategy.deadline_ms.map_or(2_000, u64::from),
     ));
     let longest = i64::from(longest_min) * 60_000_000;
-    let (fixed, rows) = seating::state(
+    let seating::State {
+        fixed,
+        movable: rows,
+        ..
+    } = seating::state(
         &floor,
         restaurant,
         crate::postgres::nil_uuid(),
         from_us - longest,
         to_us + longest,
+        longest,
     )?;
     let movable: Vec<_> = rows.iter().map(|r| r.movable.clone()).collect();
     let may_move: Vec<bool> = movable

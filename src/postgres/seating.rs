@@ -13,6 +13,7 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgSqlErrorCode, Uuid};
 use serde_json::json;
 use smallvec::SmallVec;
+use std::collections::HashMap;
 
 /// A movable booking with its id.
 pub struct MovableRow {
@@ -20,43 +21,87 @@ pub struct MovableRow {
     pub movable: Movable,
 }
 
-/// What never moves (`fixed`: seated, pinned, frozen bookings' allocations, live holds of
-/// other bookings, retired tables) and the movable bookings, overlapping
-/// [start_us, end_us), the booking `exclude` left out.
+/// What one [`state`] load saw over [start_us, end_us).
+pub struct State {
+    /// What never moves: seated, pinned, frozen bookings' allocations, live holds of
+    /// other bookings, retired tables.
+    pub fixed: Vec<Busy>,
+    /// The movable bookings, in (start, id) order.
+    pub movable: Vec<MovableRow>,
+    /// Every row as a busy interval (fixed and movable allocations alike): what
+    /// `busy::busy` returns for the same window and booking, so the alternatives of a
+    /// refusal can plan on it without loading again.
+    pub busy: Vec<Busy>,
+}
+
+/// What never moves and the movable bookings ([`State`]), overlapping
+/// [start_us, end_us), the booking `exclude` left out. `longest_us` is the longest stay
+/// with turnover a booking of the restaurant can have (`BookingCtx::longest_stay_us`):
+/// every booking holding a table in the window starts at most that long before it.
+///
+/// Two single-table queries, joined here by booking id: the busy rows (allocations,
+/// live holds, retired tables: ~350 on a 120-table floor over an evening) and the
+/// movable bookings starting in the window (`autoassign.booking_movable`, one
+/// definition). An allocation whose booking is not among them never moves. No join
+/// for the planner to get wrong: with one, statistics that predate a restaurant's
+/// bookings (a new restaurant before autovacuum analyzes) led to a nested loop that
+/// re-scanned the restaurant's bookings per allocation, 10-30 ms instead of about 1 ms
+/// (bench/seating_busy.sql, seeds 2 and 3).
 pub fn state(
     floor: &CachedFloor,
     restaurant: Uuid,
     exclude: Uuid,
     start_us: i64,
     end_us: i64,
-) -> Result<(Vec<Busy>, Vec<MovableRow>)> {
-    // the restaurant's freeze window is read once (an initplan), not joined per row
-    let query = "SELECT a.table_id, lower(a.during), upper(a.during), a.booking_id,
-                autoassign.booking_movable(b.status, b.pinned, b.start_at,
-                    (SELECT r.freeze_minutes FROM autoassign.restaurants r WHERE r.id = $1)),
-                b.party_size, b.zone_id
+    longest_us: i64,
+) -> Result<State> {
+    let rows_query = "SELECT a.table_id, lower(a.during), upper(a.during), a.booking_id
            FROM autoassign.allocations a
-           JOIN autoassign.bookings b ON b.restaurant_id = a.restaurant_id AND b.id = a.booking_id
           WHERE a.restaurant_id = $1 AND a.during && tstzrange($2, $3) AND a.booking_id <> $4
          UNION ALL
-         SELECT h.table_id, lower(h.during), upper(h.during), NULL, false, NULL, NULL
+         SELECT h.table_id, lower(h.during), upper(h.during), NULL
            FROM autoassign.holds h
           WHERE h.restaurant_id = $1 AND h.during && tstzrange($2, $3)
             AND h.expires_at > autoassign.clock_now() AND h.booking_id <> $4
          UNION ALL
-         SELECT t.id, t.retired_from, 'infinity'::timestamptz, NULL, false, NULL, NULL
+         SELECT t.id, t.retired_from, 'infinity'::timestamptz, NULL
            FROM autoassign.tables t
           WHERE t.restaurant_id = $1 AND t.retired_from < $3";
+    // the restaurant's freeze window is read once (an initplan), not joined per row
+    let movable_query = "SELECT b.id, b.party_size, b.zone_id
+           FROM autoassign.bookings b
+          WHERE b.restaurant_id = $1 AND b.start_at >= $2 AND b.start_at < $3 AND b.id <> $4
+            AND autoassign.booking_movable(b.status, b.pinned, b.start_at,
+                    (SELECT r.freeze_minutes FROM autoassign.restaurants r WHERE r.id = $1))";
     let args = [
         restaurant.into(),
         micros_ts(start_us).into(),
         micros_ts(end_us).into(),
         exclude.into(),
     ];
+    let movable_args = [
+        restaurant.into(),
+        micros_ts(start_us.saturating_sub(longest_us)).into(),
+        micros_ts(end_us).into(),
+        exclude.into(),
+    ];
     Spi::connect(|client| {
+        // movable booking id -> (party, requested zone)
+        let mut who: HashMap<Uuid, (i32, Option<u32>)> = HashMap::new();
+        for row in super::stmt::select(client, movable_query, None, &movable_args)? {
+            if let Some(id) = row.get::<Uuid>(1)? {
+                let party = row.get::<i32>(2)?.unwrap_or(1);
+                let zone = row.get::<Uuid>(3)?.and_then(|z| floor.zone_index(z));
+                who.insert(id, (party, zone));
+            }
+        }
         let mut fixed = Vec::new();
         let mut movable: Vec<MovableRow> = Vec::new();
-        for row in super::stmt::select(client, query, None, &args)? {
+        // booking id -> index in `movable` (a booking on a combination has one row per table)
+        let mut index: HashMap<Uuid, usize> = HashMap::new();
+        let rows = super::stmt::select(client, rows_query, None, &args)?;
+        let mut busy = Vec::with_capacity(rows.len());
+        for row in rows {
             let (Some(table), Some(start), Some(end)) = (
                 row.get::<Uuid>(1)?,
                 row.get::<TimestampWithTimeZone>(2)?,
@@ -68,36 +113,43 @@ pub fn state(
                 continue;
             };
             let (start, end) = (ts_micros(start), ts_micros(end));
-            let booking = row.get::<Uuid>(4)?;
-            let is_movable = row.get::<bool>(5)?.unwrap_or(false);
-            match (booking, is_movable) {
-                (Some(id), true) => {
-                    let party = row.get::<i32>(6)?.unwrap_or(1);
-                    let zone = row.get::<Uuid>(7)?.and_then(|z| floor.zone_index(z));
-                    match movable.iter_mut().find(|m| m.booking_id == id) {
+            busy.push(Busy { table, start, end });
+            let booking = row
+                .get::<Uuid>(4)?
+                .and_then(|id| who.get(&id).map(|w| (id, *w)));
+            match booking {
+                Some((id, (party, zone))) => {
+                    match index.get(&id).and_then(|&i| movable.get_mut(i)) {
                         Some(m) => {
                             m.movable.tables.push(table);
                             m.movable.tables.sort_unstable();
                             m.movable.start = m.movable.start.min(start);
                             m.movable.end = m.movable.end.max(end);
                         }
-                        None => movable.push(MovableRow {
-                            booking_id: id,
-                            movable: Movable {
-                                party,
-                                start,
-                                end,
-                                tables: SmallVec::from_slice(&[table]),
-                                requested_zone: zone,
-                            },
-                        }),
+                        None => {
+                            index.insert(id, movable.len());
+                            movable.push(MovableRow {
+                                booking_id: id,
+                                movable: Movable {
+                                    party,
+                                    start,
+                                    end,
+                                    tables: SmallVec::from_slice(&[table]),
+                                    requested_zone: zone,
+                                },
+                            });
+                        }
                     }
                 }
-                _ => fixed.push(Busy { table, start, end }),
+                None => fixed.push(Busy { table, start, end }),
             }
         }
         movable.sort_by_key(|m| (m.movable.start, m.booking_id));
-        Ok((fixed, movable))
+        Ok(State {
+            fixed,
+            movable,
+            busy,
+        })
     })
 }
 
