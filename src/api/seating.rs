@@ -49,7 +49,9 @@ fn autoassign_alternatives(
     let booking_id = or_raise(booking_id.ok_or(AutoassignError::NullArgument("booking_id")));
     let within = or_raise(interval_us("within", within));
     let step = or_raise(interval_us("step", step));
-    let strategy = or_raise(Strategy::parse_text(strategy.as_ref().map(|j| j.0.as_str())));
+    let strategy = or_raise(Strategy::parse_text(
+        strategy.as_ref().map(|j| j.0.as_str()),
+    ));
     let Some(ctx) = or_raise(booking::load(booking_id, false)) else {
         return TableIterator::new(Vec::new());
     };
@@ -102,13 +104,17 @@ fn autoassign_optimize(
     let restaurant = or_raise(restaurant_id.ok_or(AutoassignError::NullArgument("restaurant_id")));
     // another tenant's restaurant reads as one that does not exist (README "Security")
     if !or_raise(crate::postgres::security::may_act_for(restaurant)) {
-        or_raise::<()>(Err(AutoassignError::RestaurantNotFound(restaurant.to_string())));
+        or_raise::<()>(Err(AutoassignError::RestaurantNotFound(
+            restaurant.to_string(),
+        )));
     }
     let from = or_raise(from.ok_or(AutoassignError::NullArgument("from")));
     let to = or_raise(to.ok_or(AutoassignError::NullArgument("to")));
     let source = source.unwrap_or("job");
     or_raise(check_source(source));
-    let strategy = or_raise(Strategy::parse_text(strategy.as_ref().map(|j| j.0.as_str())));
+    let strategy = or_raise(Strategy::parse_text(
+        strategy.as_ref().map(|j| j.0.as_str()),
+    ));
     let r = or_raise(assign::seating::optimize(
         restaurant,
         ts_micros(from),
