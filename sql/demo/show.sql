@@ -36,7 +36,8 @@ SELECT to_char(slot, 'HH24:MI') AS time,
 CREATE TEMP TABLE demo_results AS
 SELECT b.id, b.party_size, b.start_at, c.*
   FROM autoassign.bookings b, LATERAL (SELECT NULL::bool AS ok, NULL::text AS reason, NULL::text AS reason_class,
-                                              NULL::uuid[] AS table_ids, NULL::int AS attempt, NULL::bigint AS duration_us) c
+                                              NULL::uuid[] AS table_ids, NULL::int AS attempt, NULL::bigint AS duration_us,
+                                              NULL::int AS moves) c
  WHERE false;
 DO $$
 DECLARE
@@ -44,7 +45,8 @@ DECLARE
 BEGIN
     FOR b IN SELECT * FROM autoassign.bookings ORDER BY start_at, party_size DESC, id LOOP
         INSERT INTO demo_results
-        SELECT b.id, b.party_size, b.start_at, c.*
+        SELECT b.id, b.party_size, b.start_at, c.ok, c.reason, c.reason_class, c.table_ids,
+               c.attempt, c.duration_us, coalesce(jsonb_array_length(c.moves), 0)
           FROM autoassign.autoassign_confirm(b.id, source => 'inline') c;
     END LOOP;
 END $$;
@@ -56,6 +58,7 @@ SELECT r.party_size AS party,
        coalesce((SELECT DISTINCT z.name FROM autoassign.tables t JOIN autoassign.zones z ON z.id = t.zone_id
                   WHERE t.id = ANY (r.table_ids)), '-') AS zone,
        coalesce(r.reason, 'confirmed') AS result,
+       nullif(r.moves, 0) AS moved_others,
        r.duration_us
   FROM demo_results r ORDER BY r.start_at, r.party_size DESC;
 
