@@ -86,6 +86,8 @@ log "Exhaustive (no pruning, no floor cache) vs normal on the same bookings"
         || ', mean ' || round(avg(duration_us)) || ', combinations ' || sum((payload->>'combinations_tried')::bigint)
         || ', cache hits ' || count(*) FILTER (WHERE (payload->>'cache_hit')::bool)
         FROM autoassign.events WHERE source IN ('bench_norm', 'bench_exh') GROUP BY source ORDER BY source"
+log "duration_us vs pg_stat_statements: ~1,900 quotes, mean returned duration_us vs mean execution time (issue 11: within 10%)"
+"${PSQL[@]}" -f "$ROOT/bench/duration_check.sql" | grep -A2 "quotes |"
 log "Stale statistics: 120 tables, ANALYZE before 2,000 pending bookings arrive; quote p50/p99 stale then fresh"
 "${PSQL[@]}" -f "$ROOT/bench/stale_stats.sql"
 log "Floor cache: 2,000 restaurants round-robin on one connection, cache 256 vs 4,096, vs one restaurant"
