@@ -101,9 +101,8 @@ fn statement_timeout_leaves_no_allocation() {
     let mut c = setup();
     let rid = slow_floor(&mut c, 60);
     let a = booking(&mut c, &rid, 12, 0, 90);
-    // a superuser lifts the server-side planner cap, so the statement_timeout cuts first
-    c.batch_execute("SET autoassign.max_planner_ms = '10min'; SET statement_timeout = '300ms'")
-        .unwrap();
+    lift_planner_cap(&mut c);
+    c.batch_execute("SET statement_timeout = '300ms'").unwrap();
     let err = c
         .query(
             "SELECT * FROM autoassign.autoassign_confirm($1::text::uuid, $2::text::jsonb)",
@@ -122,9 +121,7 @@ fn pg_cancel_backend_leaves_no_allocation() {
     let rid = slow_floor(&mut c, 60);
     let a = booking(&mut c, &rid, 12, 0, 90);
     let mut victim = connect();
-    victim
-        .batch_execute("SET autoassign.max_planner_ms = '10min'")
-        .unwrap();
+    lift_planner_cap(&mut victim);
     let pid: i32 = victim
         .query_one("SELECT pg_backend_pid()", &[])
         .unwrap()

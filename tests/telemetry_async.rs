@@ -145,9 +145,9 @@ fn statement_timeout_leaves_its_timeout_row_and_one_log_line() {
     let a = booking(&mut c, &rid, 12, 0, 90);
     let mut victim = connect();
     let before = queue(&mut victim);
+    lift_planner_cap(&mut victim);
     victim
-        // a superuser lifts the server-side planner cap, so the statement_timeout cuts first
-        .batch_execute("SET autoassign.max_planner_ms = '10min'; SET statement_timeout = '300ms'")
+        .batch_execute("SET statement_timeout = '300ms'")
         .unwrap();
     for _ in 0..2 {
         let err = victim
@@ -214,9 +214,7 @@ fn pg_cancel_backend_leaves_its_timeout_row() {
     let rid = slow_floor(&mut c, 60);
     let a = booking(&mut c, &rid, 12, 0, 90);
     let mut victim = connect();
-    victim
-        .batch_execute("SET autoassign.max_planner_ms = '10min'")
-        .unwrap();
+    lift_planner_cap(&mut victim);
     let pid: i32 = victim
         .query_one("SELECT pg_backend_pid()", &[])
         .unwrap()

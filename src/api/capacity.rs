@@ -41,9 +41,7 @@ fn free_capacity_rows(
     window_end: Option<TimestampWithTimeZone>,
 ) -> Result<Vec<CapacityRow>> {
     let restaurant = restaurant_id.ok_or(AutoassignError::NullArgument("restaurant_id"))?;
-    if !crate::postgres::security::may_act_for(restaurant)? {
-        return Err(AutoassignError::RestaurantNotFound(restaurant.to_string()));
-    }
+    crate::postgres::security::require_restaurant(restaurant)?;
     let from_us = ts_micros(window_start.ok_or(AutoassignError::NullArgument("from"))?);
     let to_us = ts_micros(window_end.ok_or(AutoassignError::NullArgument("to"))?);
     if to_us <= from_us {

@@ -79,11 +79,7 @@ fn autoassign_sweep(
     let budget = or_raise(time_budget_ms.ok_or(AutoassignError::NullArgument("time_budget_ms")));
     use crate::postgres::security;
     or_raise(match restaurant_id {
-        Some(r) => match security::may_act_for(r) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(AutoassignError::RestaurantNotFound(r.to_string())),
-            Err(e) => Err(e),
-        },
+        Some(r) => security::require_restaurant(r),
         None => security::authorize_all("sweeping every restaurant at once"),
     });
     if let Some(now) = now {

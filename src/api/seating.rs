@@ -103,11 +103,7 @@ fn autoassign_optimize(
 > {
     let restaurant = or_raise(restaurant_id.ok_or(AutoassignError::NullArgument("restaurant_id")));
     // another tenant's restaurant reads as one that does not exist (README "Security")
-    if !or_raise(crate::postgres::security::may_act_for(restaurant)) {
-        or_raise::<()>(Err(AutoassignError::RestaurantNotFound(
-            restaurant.to_string(),
-        )));
-    }
+    or_raise(crate::postgres::security::require_restaurant(restaurant));
     let from = or_raise(from.ok_or(AutoassignError::NullArgument("from")));
     let to = or_raise(to.ok_or(AutoassignError::NullArgument("to")));
     let source = source.unwrap_or("job");

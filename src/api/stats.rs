@@ -98,14 +98,14 @@ fn autoassign_stats_reset() -> bool {
 /// The caller (the outer user: SET ROLE counts, a SECURITY DEFINER owner does not) is a
 /// superuser or a member of autoassign_admin (as `pg_has_role(.., 'MEMBER')`).
 fn may_reset() -> bool {
-    // SAFETY: catalog lookups of the current session's roles; a missing role is InvalidOid.
+    use crate::postgres::security;
+    if security::acting_superuser() {
+        return true;
+    }
+    // SAFETY: catalog lookups of existing roles; a missing role is InvalidOid.
     unsafe {
-        let caller = pg_sys::GetOuterUserId();
-        if pg_sys::superuser_arg(caller) {
-            return true;
-        }
         let admin = pg_sys::get_role_oid(c"autoassign_admin".as_ptr(), true);
-        admin != pg_sys::InvalidOid && pg_sys::is_member_of_role(caller, admin)
+        admin != pg_sys::InvalidOid && pg_sys::is_member_of_role(security::acting_role(), admin)
     }
 }
 

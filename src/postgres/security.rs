@@ -29,40 +29,42 @@ pub fn acting_superuser() -> bool {
 /// owning pg_autoassign's tables, or a role that `autoassign.restaurant_access` grants the
 /// restaurant (directly or through role membership).
 pub fn may_act_for(restaurant: Uuid) -> Result<bool> {
-    if acting_superuser() {
-        return Ok(true);
-    }
-    let ok = Spi::get_one_with_args::<bool>(
-        "SELECT autoassign.may_access($1, $2)",
-        &[restaurant.into(), acting_role().into()],
-    )?;
-    Ok(ok == Some(true))
+    may_access(Some(restaurant))
 }
 
 /// Whether the acting role acts for every restaurant (a superuser, or a member of the
 /// owner of pg_autoassign's tables).
 pub fn sees_all() -> Result<bool> {
+    may_access(None)
+}
+
+/// `autoassign.may_access` for the acting role (NULL restaurant: every restaurant), with
+/// the superuser answered without a query.
+fn may_access(restaurant: Option<Uuid>) -> Result<bool> {
     if acting_superuser() {
         return Ok(true);
     }
     let ok = Spi::get_one_with_args::<bool>(
-        "SELECT autoassign.may_access(NULL, $1)",
-        &[acting_role().into()],
+        "SELECT autoassign.may_access($1, $2)",
+        &[super::opt_arg(restaurant), acting_role().into()],
     )?;
     Ok(ok == Some(true))
+}
+
+/// Ok when the acting role may act for `restaurant`; another tenant's restaurant is
+/// reported exactly like one that does not exist.
+pub fn require_restaurant(restaurant: Uuid) -> Result<()> {
+    if may_act_for(restaurant)? {
+        Ok(())
+    } else {
+        Err(AutoassignError::RestaurantNotFound(restaurant.to_string()))
+    }
 }
 
 /// Ok when the acting role acts for every restaurant (a superuser, or a member of the
 /// owner of pg_autoassign's tables): needed to sweep all restaurants at once.
 pub fn authorize_all(what: &'static str) -> Result<()> {
-    if acting_superuser() {
-        return Ok(());
-    }
-    let ok = Spi::get_one_with_args::<bool>(
-        "SELECT autoassign.may_access(NULL, $1)",
-        &[acting_role().into()],
-    )?;
-    if ok == Some(true) {
+    if sees_all()? {
         Ok(())
     } else {
         Err(AutoassignError::NotAllowed(what))

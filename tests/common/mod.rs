@@ -199,3 +199,10 @@ pub fn overlapping_allocations(c: &mut Client, rid: &str) -> i64 {
         rid,
     )
 }
+
+/// A superuser lifts the server-side planner cap (autoassign.max_planner_ms, 250 ms) for
+/// this session, so that a statement_timeout or pg_cancel_backend cuts a slow run first.
+pub fn lift_planner_cap(c: &mut Client) {
+    c.batch_execute("SET autoassign.max_planner_ms = '10min'")
+        .expect("lift the planner cap");
+}
