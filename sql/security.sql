@@ -9,7 +9,8 @@
 --   4. write paths run as SECURITY DEFINER, owned by the extension owner;
 --   5. every function pins search_path (three inlinable SQL helpers qualify every name
 --      instead), so nothing planted in another schema ever runs inside ours;
---   6. hostile input: finite stays, real time zones.
+--   6. the functions in Rust also pin plan_cache_mode = auto;
+--   7. hostile input: finite stays, real time zones.
 -- The extension owner (@extowner@, who ran CREATE EXTENSION: the database owner on a
 -- managed service) owns every object, acts for every restaurant, and bypasses row-level
 -- security as table owner. Superusers do too.
@@ -253,7 +254,7 @@ GRANT SELECT ON restaurants, zones, tables, table_adjacency, bookings, allocatio
 GRANT INSERT (restaurant_id, party_size, start_at, end_at, zone_id, pinned) ON bookings TO autoassign_api;
 GRANT UPDATE (party_size, start_at, end_at, zone_id, status, pinned, updated_at) ON bookings TO autoassign_api;
 GRANT EXECUTE ON FUNCTION
-    autoassign_quote(uuid, jsonb, text, int),
+    autoassign_quote(uuid, jsonb, text, int, boolean),
     autoassign_confirm(uuid, jsonb, text),
     autoassign_cancel(uuid, text),
     autoassign_free_capacity(uuid, timestamptz, timestamptz),
@@ -339,6 +340,14 @@ BEGIN
            AND p.proname NOT IN ('stay_end', 'stay_range', 'clock_now', 'booking_movable')
     LOOP
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
+        -- plan_cache_mode (6). The functions in Rust keep their SPI statements prepared;
+        --    the choice between a generic and a custom plan is PostgreSQL's default one
+        --    whatever the session set (force_custom_plan re-planned every statement of
+        --    every call: quotes took 3x longer, issue 11).
+        IF (SELECT l.lanname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+             WHERE p.oid = f) = 'c' THEN
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s SET plan_cache_mode = auto', f);
+        END IF;
     END LOOP;
 END $$;
 

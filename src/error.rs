@@ -48,6 +48,9 @@ pub enum AutoassignError {
 
     #[error("internal SPI error: {0}")]
     Spi(#[from] pgrx::spi::Error),
+
+    #[error("a planner query returned unexpected columns: {0}")]
+    UnexpectedColumns(String),
 }
 
 pub type Result<T> = std::result::Result<T, AutoassignError>;
@@ -67,6 +70,7 @@ impl AutoassignError {
             Self::TableNotFound(_) => ERRCODE_NO_DATA_FOUND,
             Self::NotAllowed(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             Self::Spi(_) => ERRCODE_INTERNAL_ERROR,
+            Self::UnexpectedColumns(_) => ERRCODE_DATA_CORRUPTED,
         }
     }
 
@@ -111,6 +115,10 @@ impl AutoassignError {
                  simulated clock is for superusers only)."
             }
             Self::Spi(_) => "This is a bug in pg_autoassign; please report it.",
+            Self::UnexpectedColumns(_) => {
+                "A column of the extension's tables was altered: restore it, or reinstall \
+                 pg_autoassign (DROP EXTENSION, CREATE EXTENSION) after a pg_dump."
+            }
         }
     }
 }

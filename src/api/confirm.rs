@@ -2,7 +2,8 @@ use super::{common_args, or_raise};
 use crate::assign;
 use crate::reason::Reason;
 use pgrx::prelude::*;
-use pgrx::{JsonB, Uuid};
+use crate::postgres::jsonb_out::JsonbOut;
+use pgrx::Uuid;
 use std::time::Instant;
 
 /// Plans and commits the booking's tables atomically in the caller's transaction.
@@ -26,8 +27,8 @@ fn autoassign_confirm(
         name!(table_ids, Option<Vec<Uuid>>),
         name!(attempt, i32),
         name!(duration_us, i64),
-        name!(moves, JsonB),
-        name!(alternatives, Option<JsonB>),
+        name!(moves, JsonbOut),
+        name!(alternatives, Option<JsonbOut>),
     ),
 > {
     let started = Instant::now();
@@ -41,15 +42,18 @@ fn autoassign_confirm(
         }
         _ => None,
     };
+    // jsonb built inside the timed call
+    let moves = JsonbOut::new(&r.moves);
+    let alternatives = alternatives.as_ref().map(JsonbOut::new);
     TableIterator::once((
         r.ok,
         r.reason.map(|x| x.code().to_string()),
         r.reason.map(|x| x.class().to_string()),
         if r.ok { Some(r.table_ids) } else { None },
         r.attempt,
-        // the whole call, its writes and events included
+        // the whole call, its writes, events and result values included
         assign::micros_since(started),
-        JsonB(r.moves),
-        alternatives.map(JsonB),
+        moves,
+        alternatives,
     ))
 }

@@ -2,15 +2,24 @@ use super::{common_args, or_raise};
 use crate::assign;
 use crate::reason::Reason;
 use pgrx::prelude::*;
-use pgrx::{JsonB, Uuid};
-use serde_json::json;
+use crate::postgres::jsonb_out::JsonbOut;
+use pgrx::Uuid;
+use serde_json::{json, Value};
 use std::time::Instant;
 
 /// Plans a table assignment without committing it. With `hold_seconds > 0` the best
-/// plan is held for this booking: others can't take those tables until it expires.
+/// plan is held for this booking: others can't take those tables until it expires
+/// (a hold is placed when `ok` is true and `moves` is empty).
 /// When no plan is free but moving other confirmed bookings would seat it, `ok` is
 /// true, `moves` lists the moves a confirm would make now (nothing is held or moved);
 /// a no_capacity or no_fit refusal comes with `alternatives` (see autoassign_confirm).
+///
+/// `alternates` (the other plans, best first) and `diagnostics` (the planner's counters,
+/// `load_us` / `plan_us` / `finish_us`, `held`, `score_parts`) are built only with
+/// `detail => true`; otherwise they are NULL. `duration_us` is the whole call as the
+/// server spent it, in microseconds: arguments, loading, planning, the hold, the result
+/// row and the `auto_assign.quote` event (whose own `duration_us` stops just before it
+/// is written).
 // pgrx needs the row type spelled out inline, hence the long signature.
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile)]
@@ -19,6 +28,7 @@ fn autoassign_quote(
     strategy: default!(Option<super::jsonb_arg::StrategyArg>, "'{}'"),
     source: default!(Option<&str>, "'api'"),
     hold_seconds: default!(Option<i32>, "0"),
+    detail: default!(Option<bool>, "false"),
 ) -> TableIterator<
     'static,
     (
@@ -29,16 +39,17 @@ fn autoassign_quote(
         name!(zone_id, Option<Uuid>),
         name!(seats, Option<i32>),
         name!(score, Option<i64>),
-        name!(alternates, Option<JsonB>),
+        name!(alternates, Option<JsonbOut>),
         name!(duration_us, i64),
-        name!(diagnostics, Option<JsonB>),
-        name!(moves, JsonB),
-        name!(alternatives, Option<JsonB>),
+        name!(diagnostics, Option<JsonbOut>),
+        name!(moves, JsonbOut),
+        name!(alternatives, Option<JsonbOut>),
     ),
 > {
     let started = Instant::now();
+    let detail = detail.unwrap_or(false);
     let (booking_id, strategy, source) = or_raise(common_args(booking_id, strategy, source, "api"));
-    let result = or_raise(assign::quote(
+    let mut result = or_raise(assign::quote(
         booking_id,
         &strategy,
         &source,
@@ -47,18 +58,11 @@ fn autoassign_quote(
     ));
     let reason = result.reason;
     let found = result.reassign.as_ref().filter(|rr| rr.found());
+    // jsonb is built here, inside the timed call (JsonbOut), and only what was asked for
+    let detailed = |value: &dyn Fn() -> Value| detail.then(|| JsonbOut::new(&value()));
     let row = match (&result.run, found) {
         (Some(run), _) if run.best().is_some() => {
             let best = &run.outcome.plans[0];
-            let alternates: Vec<_> = run.outcome.plans[1..]
-                .iter()
-                .map(|p| run.plan_json(p))
-                .collect();
-            let mut diagnostics = run.payload();
-            if let Some(obj) = diagnostics.as_object_mut() {
-                obj.insert("held".into(), json!(result.held));
-                obj.insert("score_parts".into(), json!(best.score));
-            }
             (
                 reason.is_none(),
                 reason.map(|r| r.code().to_string()),
@@ -67,26 +71,30 @@ fn autoassign_quote(
                 Some(run.floor.zone_ids[best.zone as usize]),
                 Some(best.seats),
                 Some(best.score.total),
-                Some(JsonB(json!(alternates))),
+                detailed(&|| {
+                    Value::Array(
+                        run.outcome.plans[1..]
+                            .iter()
+                            .map(|p| run.plan_json(p))
+                            .collect(),
+                    )
+                }),
                 0,
-                Some(JsonB(diagnostics)),
-                JsonB(json!([])),
+                detailed(&|| {
+                    let mut diagnostics = run.payload();
+                    if let Some(obj) = diagnostics.as_object_mut() {
+                        obj.insert("held".into(), json!(result.held));
+                        obj.insert("score_parts".into(), json!(best.score));
+                    }
+                    diagnostics
+                }),
+                JsonbOut::empty_array(),
                 None,
             )
         }
         (Some(run), Some(rr)) => {
             // no free plan, but confirm would seat it by moving other bookings
-            let mut diagnostics = run.payload();
             let plan = rr.plan.as_ref();
-            if let Some(obj) = diagnostics.as_object_mut() {
-                obj.insert("held".into(), json!(false));
-                obj.insert(
-                    "refused_without_moves".into(),
-                    json!(reason.map(Reason::code)),
-                );
-                obj.insert("reassign_us".into(), json!(rr.search_us));
-                obj.insert("score_parts".into(), json!(plan.map(|p| &p.score)));
-            }
             (
                 true,
                 None,
@@ -95,10 +103,22 @@ fn autoassign_quote(
                 plan.map(|p| run.floor.zone_ids[p.zone as usize]),
                 plan.map(|p| p.seats),
                 plan.map(|p| p.score.total),
-                Some(JsonB(json!([]))),
+                detailed(&|| json!([])),
                 0,
-                Some(JsonB(diagnostics)),
-                JsonB(rr.moves_json()),
+                detailed(&|| {
+                    let mut diagnostics = run.payload();
+                    if let Some(obj) = diagnostics.as_object_mut() {
+                        obj.insert("held".into(), json!(false));
+                        obj.insert(
+                            "refused_without_moves".into(),
+                            json!(reason.map(Reason::code)),
+                        );
+                        obj.insert("reassign_us".into(), json!(rr.search_us));
+                        obj.insert("score_parts".into(), json!(plan.map(|p| &p.score)));
+                    }
+                    diagnostics
+                }),
+                JsonbOut::new(&rr.moves_json()),
                 None,
             )
         }
@@ -117,16 +137,16 @@ fn autoassign_quote(
                 None,
                 None,
                 None,
-                Some(JsonB(json!([]))),
+                detailed(&|| json!([])),
                 0,
-                run.as_ref().map(|r| JsonB(r.payload())),
-                JsonB(json!([])),
-                alternatives.map(JsonB),
+                run.as_ref().and_then(|r| detailed(&|| r.payload())),
+                JsonbOut::empty_array(),
+                alternatives.as_ref().map(JsonbOut::new),
             )
         }
     };
-    // the whole call as the server spent it: arguments, loading, planning, the event
-    // write and this result row (the event's own duration_us stops before its INSERT)
+    // the event is written last, timed to here; duration_us then adds the write itself
+    or_raise(result.finish(&source, started));
     let mut row = row;
     row.8 = assign::micros_since(started);
     TableIterator::once(row)

@@ -45,6 +45,9 @@ pub struct PlanRun {
     pub load_us: i64,
     /// The planner core's own time.
     pub plan_us: i64,
+    /// Quote only: time after the planner (hold, moves search, result row) up to the
+    /// event write.
+    pub finish_us: Option<i64>,
     pub strategy: Value,
 }
 
@@ -76,6 +79,9 @@ impl PlanRun {
             obj.insert("plans".into(), json!(self.outcome.plans.len()));
             obj.insert("load_us".into(), json!(self.load_us));
             obj.insert("plan_us".into(), json!(self.plan_us));
+            if let Some(finish_us) = self.finish_us {
+                obj.insert("finish_us".into(), json!(finish_us));
+            }
         }
         payload
     }
@@ -135,6 +141,20 @@ pub fn plan_booking(
     source: &str,
     started: Instant,
 ) -> Result<PlanRun> {
+    let run = plan_only(ctx, strategy, source, started)?;
+    write_plan_events(ctx, &run, source)?;
+    Ok(run)
+}
+
+/// [`plan_booking`] without its events: the caller writes them with
+/// [`write_plan_events`] once the call's work is done (quote does, so the event's
+/// `duration_us` covers the hold, the moves search and the result row).
+pub fn plan_only(
+    ctx: &BookingCtx,
+    strategy: &Strategy,
+    source: &str,
+    started: Instant,
+) -> Result<PlanRun> {
     let (floor, cache_hit) = floor_for(ctx.restaurant_id, ctx.floor_version, strategy.exhaustive)?;
     let mut knobs = knobs(strategy, &floor)?;
     knobs.keep_open = placement::keep_open(ctx.restaurant_id, &floor, strategy)?;
@@ -162,23 +182,32 @@ pub fn plan_booking(
     };
     let load_us = micros_since(started);
     let planner_started = Instant::now();
-    let outcome = run_planner(
-        ctx, &floor, &busy, &request, &pending, source, started, strategy,
-    );
+    let outcome = cancel_guard(ctx, source, started, strategy, || {
+        planner::plan(&floor.floor, &busy, &request, &pending, &mut || {
+            INTERRUPT_CHECKS.fetch_add(1, Ordering::Relaxed);
+            pgrx::check_for_interrupts!();
+        })
+    });
     let plan_us = micros_since(planner_started);
     let reason = outcome.reason.map(Reason::from);
-    let run = PlanRun {
+    Ok(PlanRun {
         cache_hit,
         busy_intervals: busy.len(),
         pending_bookings: pending.len(),
         duration_us: micros_since(started),
         load_us,
         plan_us,
+        finish_us: None,
         strategy: strategy.to_json(),
         reason,
         outcome,
         floor,
-    };
+    })
+}
+
+/// The run's statistics and its `auto_assign.quote` event (plus `auto_assign.timeout`
+/// when the deadline cut it), with the run's `duration_us`.
+pub fn write_plan_events(ctx: &BookingCtx, run: &PlanRun, source: &str) -> Result<()> {
     let success = run.best().is_some() && run.reason.is_none();
     stats::record(
         Some(ctx.restaurant_id),
@@ -218,35 +247,26 @@ pub fn plan_booking(
             ..Event::default()
         })?;
     }
-    Ok(run)
+    Ok(())
 }
 
 /// How often the current planner run checked for interrupts (about every 1024 steps).
 static INTERRUPT_CHECKS: AtomicU64 = AtomicU64::new(0);
 
-/// Runs the planner with PostgreSQL's interrupt check in its loops. A cancel or
-/// statement_timeout unwinds out of it: the transaction rolls back, so the run is
-/// counted in the shared-memory stats (reason `cancelled`), its `auto_assign.timeout`
-/// event goes through the queue (kept despite the rollback), and a rate-limited log
-/// line says how far it got; then the error goes on.
-#[allow(clippy::too_many_arguments)]
-fn run_planner(
+/// Runs `work` (the planner, or quote's work after it) so that a cancel or
+/// statement_timeout unwinding out of it is recorded: the transaction rolls back, so the
+/// run is counted in the shared-memory stats (reason `cancelled`), its
+/// `auto_assign.timeout` event goes through the queue (kept despite the rollback), and a
+/// rate-limited log line says how far it got; then the error goes on.
+pub(crate) fn cancel_guard<T>(
     ctx: &BookingCtx,
-    floor: &CachedFloor,
-    busy: &[planner::Busy],
-    request: &Request,
-    pending: &[planner::Pending],
     source: &str,
     started: Instant,
     strategy: &Strategy,
-) -> Outcome {
+    work: impl FnOnce() -> T,
+) -> T {
     INTERRUPT_CHECKS.store(0, Ordering::Relaxed);
-    let run = AssertUnwindSafe(|| {
-        planner::plan(&floor.floor, busy, request, pending, &mut || {
-            INTERRUPT_CHECKS.fetch_add(1, Ordering::Relaxed);
-            pgrx::check_for_interrupts!();
-        })
-    });
+    let run = AssertUnwindSafe(work);
     PgTryBuilder::new(run)
         .catch_others(|err| {
             let duration_us = micros_since(started);

@@ -1,7 +1,8 @@
 //! `autoassign_quote`: plan without committing, optionally holding the best plan.
 
 use super::reassign::{self, ReassignRun};
-use super::{hard_stop, plan_booking, precheck, PlanRun};
+use super::{cancel_guard, hard_stop, micros_since, plan_only, precheck, write_plan_events, PlanRun};
+use crate::postgres::booking::BookingCtx;
 use crate::error::{AutoassignError, Result};
 use crate::postgres::{booking, writes};
 use crate::reason::Reason;
@@ -15,6 +16,24 @@ pub struct QuoteResult {
     pub held: bool,
     /// When no plan is free: the re-assignment a confirm would make now (not written).
     pub reassign: Option<ReassignRun>,
+    /// The planned booking, when it was planned: its events are still to be written
+    /// ([`QuoteResult::finish`]).
+    ctx: Option<BookingCtx>,
+}
+
+impl QuoteResult {
+    /// Writes the run's statistics and events, timed to now: the call's whole work up
+    /// to here (the hold, the moves search and the result row included), with the
+    /// payload's `load_us` / `plan_us` / `finish_us` breakdown. A hard stop wrote its
+    /// event already.
+    pub fn finish(&mut self, source: &str, started: Instant) -> Result<()> {
+        let (Some(ctx), Some(run)) = (self.ctx.as_ref(), self.run.as_mut()) else {
+            return Ok(());
+        };
+        run.duration_us = micros_since(started);
+        run.finish_us = Some((run.duration_us - run.load_us - run.plan_us).max(0));
+        write_plan_events(ctx, run, source)
+    }
 }
 
 /// `started` is when the SQL call began: every duration is measured from it.
@@ -43,38 +62,45 @@ pub fn quote(
             reason: Some(reason),
             held: false,
             reassign: None,
+            ctx: None,
         });
     }
     let Some(ctx) = ctx else {
         unreachable!("precheck returns BookingNotFound for None")
     };
-    let mut run = plan_booking(&ctx, strategy, source, started)?;
+    let mut run = plan_only(&ctx, strategy, source, started)?;
     if run.reason == Some(Reason::Timeout) {
         // a run cut by its deadline may hold plans it never finished comparing: a quote
         // that says timeout offers none (and holds none)
         run.outcome.plans.clear();
     }
-    let mut held = false;
-    if hold_seconds > 0 {
-        if let Some(best) = run.best() {
-            writes::place_hold(
-                booking_id,
-                run.floor.table_uuids(&best.tables),
-                hold_seconds,
-            )?;
-            held = true;
+    // the quote event is written last (QuoteResult::finish): a cancel before that still
+    // leaves its timeout event through the queue
+    let (held, rr) = cancel_guard(&ctx, source, started, strategy, || {
+        let mut held = false;
+        if hold_seconds > 0 {
+            if let Some(best) = run.best() {
+                writes::place_hold(
+                    booking_id,
+                    run.floor.table_uuids(&best.tables),
+                    hold_seconds,
+                )?;
+                held = true;
+            }
         }
-    }
-    // no free plan: report the moves confirm would make (nothing is held for them)
-    let rr = if reassign::applies(&run, strategy) {
-        Some(reassign::search(&ctx, &run, strategy, started)?)
-    } else {
-        None
-    };
+        // no free plan: report the moves confirm would make (nothing is held for them)
+        let rr = if reassign::applies(&run, strategy) {
+            Some(reassign::search(&ctx, &run, strategy, started)?)
+        } else {
+            None
+        };
+        Ok::<_, AutoassignError>((held, rr))
+    })?;
     Ok(QuoteResult {
         reason: run.reason,
         run: Some(run),
         held,
         reassign: rr,
+        ctx: Some(ctx),
     })
 }

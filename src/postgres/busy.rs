@@ -3,31 +3,35 @@
 
 use super::booking::BookingCtx;
 use super::floor_cache::CachedFloor;
-use super::{micros_ts, ts_micros};
+use super::micros_ts;
+use super::raw_rows::{Col, RawRows};
 use crate::error::Result;
 use autoassign_planner::{Busy, Pending};
-use pgrx::datum::{Interval, Range, RangeBound, TimestampWithTimeZone};
+use pgrx::datum::Interval;
 use pgrx::prelude::*;
 use pgrx::Uuid;
 
-/// How many pending bookings the lookahead is fed at most (the planner examines the
-/// nearest 32 of them).
-pub const PENDING_CAP: usize = 64;
+/// How many pending bookings the lookahead is fed at most: the number the planner
+/// examines (the nearest to the request's start). Reading more only to drop them cost
+/// ~35 µs per quote on a busy evening (issue 11).
+pub const PENDING_CAP: usize = autoassign_planner::LOOKAHEAD_PENDING;
 
 /// Pending (not settled) bookings of the restaurant whose stay overlaps the request's
-/// [start_us, end_us), nearest to its start first, at most [`PENDING_CAP`]. Two index
-/// scans of `bookings_pending` (restaurant_id, start_at, id), each stopping at the cap:
+/// [start_us, end_us), nearest to its start first, at most [`PENDING_CAP`] (ties at the
+/// same start by id). Two index scans of `bookings_pending` (restaurant_id, start_at,
+/// id), each stopping at the cap:
 /// forward from the request's start for stays that begin during it, backward from it
 /// for stays that began earlier (no earlier than start - `lookback_us`, the restaurant's
-/// longest stay or `autoassign.lookahead_minutes`, whichever is shorter) and still run. Stay ends come from the restaurant's defaults in `ctx`, so neither
-/// scan joins or calls a function per row.
+/// longest stay or `autoassign.lookahead_minutes`, whichever is shorter) and still
+/// run. Stay ends come from the restaurant's defaults in `ctx`, so neither scan joins
+/// or calls a function per row.
 pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, lookback_us: i64) -> Result<Vec<Pending>> {
     let query = "(SELECT b.party_size, b.start_at, b.end_at, b.zone_id
             FROM autoassign.bookings b
            WHERE b.restaurant_id = $1 AND b.status = 'pending' AND b.auto_assign_outcome IS NULL
              AND b.start_at >= $3 AND b.start_at < $4 AND b.id <> $2
            ORDER BY b.start_at, b.id
-           LIMIT 64)
+           LIMIT $8)
          UNION ALL
          (SELECT b.party_size, b.start_at, b.end_at, b.zone_id
             FROM autoassign.bookings b
@@ -35,7 +39,7 @@ pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, lookback_us: i64) -> Resul
              AND b.start_at >= $5 AND b.start_at < $3 AND b.id <> $2
              AND coalesce(b.end_at + $7, b.start_at + $6) > $3
            ORDER BY b.start_at DESC, b.id DESC
-           LIMIT 64)";
+           LIMIT $8)";
     let args = [
         ctx.restaurant_id.into(),
         ctx.booking_id.into(),
@@ -44,21 +48,21 @@ pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, lookback_us: i64) -> Resul
         micros_ts(ctx.start_us - lookback_us).into(),
         Interval::from_micros(ctx.default_duration_us + ctx.buffer_us).into(),
         Interval::from_micros(ctx.buffer_us).into(),
+        (PENDING_CAP as i64).into(),
     ];
     Spi::connect(|client| {
-        let mut out = Vec::new();
-        for row in super::stmt::select(client, query, None, &args)? {
-            let (Some(party), Some(start)) =
-                (row.get::<i32>(1)?, row.get::<TimestampWithTimeZone>(2)?)
-            else {
+        let rows = RawRows::new(
+            super::stmt::select(client, query, None, &args)?,
+            &[Col::Int4, Col::Timestamptz, Col::Timestamptz, Col::Uuid],
+        )?;
+        let mut out = Vec::with_capacity(rows.count());
+        for i in 0..rows.count() {
+            let row = rows.row(i);
+            let (Some(party), Some(start)) = (row.int4(1), row.timestamptz(2)) else {
                 continue;
             };
-            let start = ts_micros(start);
-            let end = row
-                .get::<TimestampWithTimeZone>(3)?
-                .map_or(start + ctx.default_duration_us, ts_micros)
-                + ctx.buffer_us;
-            let zone = row.get::<Uuid>(4)?.and_then(|z| floor.zone_index(z));
+            let end = row.timestamptz(3).unwrap_or(start + ctx.default_duration_us) + ctx.buffer_us;
+            let zone = row.uuid(4).and_then(|z| floor.zone_index(z));
             out.push(Pending {
                 party,
                 start,
@@ -105,34 +109,21 @@ pub fn busy(
         super::opt_arg(exclude_booking),
     ];
     Spi::connect(|client| {
-        let mut out = Vec::new();
-        for row in super::stmt::select(client, query, None, &args)? {
-            let (Some(table), Some(during)) = (
-                row.get::<Uuid>(1)?,
-                row.get::<Range<TimestampWithTimeZone>>(2)?,
+        let rows = RawRows::new(
+            super::stmt::select(client, query, None, &args)?,
+            &[Col::Uuid, Col::Tstzrange],
+        )?;
+        let mut out = Vec::with_capacity(rows.count());
+        for i in 0..rows.count() {
+            let row = rows.row(i);
+            let (Some(table), Some((start, end))) = (
+                row.uuid(1).and_then(|t| floor.table_index(t)),
+                row.tstzrange(2),
             ) else {
-                continue;
-            };
-            let (Some(table), Some((start, end))) = (floor.table_index(table), bounds(&during))
-            else {
                 continue;
             };
             out.push(Busy { table, start, end });
         }
         Ok(out)
     })
-}
-
-/// [start, end) of a stored stay in microseconds; an unbounded side is -inf/+inf. The
-/// ranges we store are canonical [) (tstzrange's default), so the bound kind is ignored.
-fn bounds(during: &Range<TimestampWithTimeZone>) -> Option<(i64, i64)> {
-    if during.is_empty() {
-        return None;
-    }
-    let at = |b: Option<&RangeBound<TimestampWithTimeZone>>, inf: i64| match b.and_then(|b| b.get())
-    {
-        Some(t) => ts_micros(*t),
-        None => inf,
-    };
-    Some((at(during.lower(), i64::MIN), at(during.upper(), i64::MAX)))
 }

@@ -86,6 +86,7 @@ mod planner_tests;
 pub use bitset::BitSet;
 pub use capacity::{free_capacity, ZoneCapacity};
 pub use counters::{Counters, Stage};
+pub use lookahead::MAX_PENDING as LOOKAHEAD_PENDING;
 pub use floor::{Floor, FloorError, TableSpec, MAX_TABLES, MAX_ZONES};
 pub use outcome::{Outcome, Plan, Reason, Score};
 pub use planner::plan;

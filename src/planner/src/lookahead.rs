@@ -34,8 +34,9 @@ use crate::request::{Busy, Pending, Request};
 use crate::rules::single_fits;
 use crate::ticker::Ticker;
 
-/// Pending bookings examined per request.
-pub(crate) const MAX_PENDING: usize = 32;
+/// Pending bookings examined per request: the nearest to its start (re-exported as
+/// `LOOKAHEAD_PENDING`; the extension reads no more than this many).
+pub const MAX_PENDING: usize = 32;
 /// Candidates (by score without lookahead) that get a lookahead evaluation.
 pub(crate) const TOP_K: usize = 8;
 pub(crate) const COST_NO_PLAN: i64 = 100;
