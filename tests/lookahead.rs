@@ -1,6 +1,6 @@
 //! The lookahead's window (issue 11): a request late in the evening is fed exactly the
-//! pending bookings whose stays overlap it, nearest first, up to the cap of 64, whatever
-//! the earlier evening holds.
+//! pending bookings whose stays overlap it, nearest first, up to the cap (the 32 the
+//! planner examines), whatever the earlier evening holds.
 mod common;
 
 use common::*;
@@ -8,7 +8,7 @@ use common::*;
 fn pending_fed(c: &mut postgres::Client, booking: &str) -> i64 {
     c.query_one(
         "SELECT (diagnostics->>'pending_bookings')::int8
-           FROM autoassign.autoassign_quote($1::text::uuid, source => 'test')",
+           FROM autoassign.autoassign_quote($1::text::uuid, source => 'test', detail => true)",
         &[&booking],
     )
     .unwrap()
@@ -29,8 +29,8 @@ fn late_request_sees_the_pending_bookings_that_overlap_it() {
     // a long stay that began at 19:00 and runs to 23:00: overlaps, found through the
     // restaurant's longest stay (240 min), not the default 90
     booking(&mut c, &rid, 4, 60, 240);
-    // 20 that began before the request and still run, 20 that begin during it
-    for i in 0..20 {
+    // 10 that began before the request and still run, 10 that begin during it
+    for i in 0..10 {
         booking(&mut c, &rid, 2, 150 + i, 90);
         booking(&mut c, &rid, 2, 220 + i, 90);
     }
@@ -40,19 +40,19 @@ fn late_request_sees_the_pending_bookings_that_overlap_it() {
     }
     assert_eq!(
         pending_fed(&mut c, &request),
-        41,
+        21,
         "exactly the overlapping ones"
     );
 
-    // more overlapping bookings than the cap: 64 of them (nearest first; the order is
-    // the planner crate's, property-tested there)
+    // more overlapping bookings than the cap: the 32 the planner examines (nearest
+    // first; the order is the planner crate's, property-tested there)
     for _ in 0..10 {
         booking(&mut c, &rid, 2, 210, 60);
     }
     for i in 0..40 {
         booking(&mut c, &rid, 2, 150 + i % 20, 90);
     }
-    assert_eq!(pending_fed(&mut c, &request), 64, "capped at 64");
+    assert_eq!(pending_fed(&mut c, &request), 32, "capped at 32");
     // settled bookings (gave up) leave the window
     c.execute(
         "UPDATE autoassign.bookings SET auto_assign_outcome = 'gave_up'
@@ -63,7 +63,7 @@ fn late_request_sees_the_pending_bookings_that_overlap_it() {
     .unwrap();
     assert_eq!(
         pending_fed(&mut c, &request),
-        20 + 10 + 1,
-        "the 20 starting during it, the 10 at 21:30 and the long stay"
+        10 + 10 + 1,
+        "the 10 starting during it, the 10 at 21:30 and the long stay"
     );
 }

@@ -28,7 +28,8 @@ fn planner_work_is_bounded_and_a_timeout_offers_no_plan() {
             .query_one(
                 "SELECT reason, table_ids IS NULL AND jsonb_array_length(alternates) = 0, held,
                         (diagnostics->>'plan_us')::int8
-                   FROM autoassign.autoassign_quote($1::text::uuid, $2::text::jsonb, hold_seconds => 60)
+                   FROM autoassign.autoassign_quote($1::text::uuid, $2::text::jsonb, hold_seconds => 60,
+                                                   detail => true)
                    CROSS JOIN LATERAL (SELECT (diagnostics->>'held')::bool AS held) h",
                 &[&b, &strategy],
             )
@@ -69,7 +70,7 @@ fn planner_work_is_bounded_and_a_timeout_offers_no_plan() {
     let row = c
         .query_one(
             "SELECT reason, (diagnostics->>'plan_us')::int8
-               FROM autoassign.autoassign_quote($1::text::uuid, $2::text::jsonb)",
+               FROM autoassign.autoassign_quote($1::text::uuid, $2::text::jsonb, detail => true)",
             &[
                 &b,
                 &r#"{"max_tables": 6, "max_overage": 0, "deadline_ms": 5000}"#,

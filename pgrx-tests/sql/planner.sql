@@ -15,7 +15,7 @@ SELECT b.party_size, q.ok, q.reason, q.seats,
        (SELECT string_agg(name, ' + ' ORDER BY name) FROM names WHERE id = ANY (q.table_ids)) AS tables,
        jsonb_array_length(q.alternates) AS alternates
   FROM (SELECT * FROM autoassign.bookings ORDER BY start_at, party_size, id LIMIT 8) b,
-       LATERAL autoassign.autoassign_quote(b.id) q
+       LATERAL autoassign.autoassign_quote(b.id, detail => true) q
  ORDER BY b.start_at, b.party_size, b.id;
 SELECT count(*) AS allocations_after_quotes FROM autoassign.allocations;
 

@@ -1,8 +1,8 @@
 use super::{common_args, or_raise};
 use crate::assign;
+use crate::postgres::jsonb_out::JsonbOut;
 use crate::reason::Reason;
 use pgrx::prelude::*;
-use crate::postgres::jsonb_out::JsonbOut;
 use pgrx::Uuid;
 use serde_json::{json, Value};
 use std::time::Instant;

@@ -1,9 +1,11 @@
 //! `autoassign_quote`: plan without committing, optionally holding the best plan.
 
 use super::reassign::{self, ReassignRun};
-use super::{cancel_guard, hard_stop, micros_since, plan_only, precheck, write_plan_events, PlanRun};
-use crate::postgres::booking::BookingCtx;
+use super::{
+    cancel_guard, hard_stop, micros_since, plan_only, precheck, write_plan_events, PlanRun,
+};
 use crate::error::{AutoassignError, Result};
+use crate::postgres::booking::BookingCtx;
 use crate::postgres::{booking, writes};
 use crate::reason::Reason;
 use crate::strategy::Strategy;

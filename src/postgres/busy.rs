@@ -61,7 +61,10 @@ pub fn pending(floor: &CachedFloor, ctx: &BookingCtx, lookback_us: i64) -> Resul
             let (Some(party), Some(start)) = (row.int4(1), row.timestamptz(2)) else {
                 continue;
             };
-            let end = row.timestamptz(3).unwrap_or(start + ctx.default_duration_us) + ctx.buffer_us;
+            let end = row
+                .timestamptz(3)
+                .unwrap_or(start + ctx.default_duration_us)
+                + ctx.buffer_us;
             let zone = row.uuid(4).and_then(|z| floor.zone_index(z));
             out.push(Pending {
                 party,

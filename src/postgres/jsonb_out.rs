@@ -34,7 +34,11 @@ impl JsonbOut {
                         &mut open,
                     );
                     let mut v = scalar_value(scalar);
-                    pg_sys::pushJsonbValue(&mut state, pg_sys::JsonbIteratorToken::WJB_ELEM, &mut v);
+                    pg_sys::pushJsonbValue(
+                        &mut state,
+                        pg_sys::JsonbIteratorToken::WJB_ELEM,
+                        &mut v,
+                    );
                     pg_sys::pushJsonbValue(
                         &mut state,
                         pg_sys::JsonbIteratorToken::WJB_END_ARRAY,

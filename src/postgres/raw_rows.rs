@@ -78,7 +78,9 @@ impl<'conn> RawRows<'conn> {
                 })
         };
         if !matches {
-            return Err(AutoassignError::UnexpectedColumns(format!("expected {cols:?}")));
+            return Err(AutoassignError::UnexpectedColumns(format!(
+                "expected {cols:?}"
+            )));
         }
         Ok(RawRows {
             _table: table,
@@ -117,7 +119,7 @@ impl<'conn> RawRows<'conn> {
 
 impl RawRow {
     fn datum(&self, n: usize) -> Option<pg_sys::Datum> {
-        (n >= 1 && n <= MAX_COLS && !self.nulls[n - 1]).then(|| self.values[n - 1])
+        ((1..=MAX_COLS).contains(&n) && !self.nulls[n - 1]).then(|| self.values[n - 1])
     }
 
     /// Column `n` (1-based), an int4.
@@ -133,8 +135,9 @@ impl RawRow {
     /// Column `n`, a uuid.
     pub fn uuid(&self, n: usize) -> Option<Uuid> {
         // SAFETY: a uuid datum points at its 16 bytes (fixed length, by reference)
-        self.datum(n)
-            .map(|d| Uuid::from_bytes(unsafe { std::ptr::read_unaligned(d.cast_mut_ptr::<[u8; 16]>()) }))
+        self.datum(n).map(|d| {
+            Uuid::from_bytes(unsafe { std::ptr::read_unaligned(d.cast_mut_ptr::<[u8; 16]>()) })
+        })
     }
 
     /// Column `n`, a tstzrange: `Some((lower, upper))` in microseconds, an unbounded side
@@ -182,8 +185,16 @@ fn decode_range_payload(payload: &[u8]) -> Option<(i64, i64)> {
         at += 8;
         Some(i64::from_ne_bytes(bytes))
     };
-    let lower = if flags & LB_INF != 0 { i64::MIN } else { next()? };
-    let upper = if flags & UB_INF != 0 { i64::MAX } else { next()? };
+    let lower = if flags & LB_INF != 0 {
+        i64::MIN
+    } else {
+        next()?
+    };
+    let upper = if flags & UB_INF != 0 {
+        i64::MAX
+    } else {
+        next()?
+    };
     Some((lower, upper))
 }
 
@@ -215,7 +226,10 @@ mod tests {
 
     #[test]
     fn decodes_bounded_unbounded_and_empty_ranges() {
-        assert_eq!(decode_range_payload(&payload(&[10, 20], 0x02)), Some((10, 20)));
+        assert_eq!(
+            decode_range_payload(&payload(&[10, 20], 0x02)),
+            Some((10, 20))
+        );
         assert_eq!(
             decode_range_payload(&payload(&[10], 0x02 | 0x10)),
             Some((10, i64::MAX))
