@@ -4,24 +4,8 @@
 -- telemetry off), p50 and p99 in each state.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
-DELETE FROM autoassign.restaurants WHERE name = 'Stale Stats Hall';
-DO $$
-DECLARE rid uuid; z uuid; prev uuid; t uuid;
-BEGIN
-    INSERT INTO autoassign.restaurants (name) VALUES ('Stale Stats Hall') RETURNING id INTO rid;
-    FOR zi IN 1..6 LOOP
-        INSERT INTO autoassign.zones (restaurant_id, name) VALUES (rid, 'Zone ' || zi) RETURNING id INTO z;
-        prev := NULL;
-        FOR ti IN 1..20 LOOP
-            INSERT INTO autoassign.tables (restaurant_id, zone_id, name, capacity)
-            VALUES (rid, z, format('Z%s-T%s', zi, ti), 2 + 2 * (ti % 3)) RETURNING id INTO t;
-            IF prev IS NOT NULL THEN
-                INSERT INTO autoassign.table_adjacency VALUES (rid, prev, t);
-            END IF;
-            prev := t;
-        END LOOP;
-    END LOOP;
-END $$;
+\set hall 'Stale Stats Hall'
+\ir hall_120.sql
 ANALYZE autoassign.bookings;
 ANALYZE autoassign.allocations;
 ANALYZE autoassign.events;
@@ -29,14 +13,7 @@ ANALYZE autoassign.events;
 ALTER TABLE autoassign.bookings SET (autovacuum_enabled = false);
 ALTER TABLE autoassign.allocations SET (autovacuum_enabled = false);
 -- the evening's bookings arrive after the statistics were taken
-INSERT INTO autoassign.bookings (restaurant_id, party_size, start_at)
-SELECT r.id, 2 + g % 5, '2032-03-05 17:00+00'::timestamptz + make_interval(mins => (g * 7) % 300)
-  FROM autoassign.restaurants r, generate_series(1, 2000) g WHERE r.name = 'Stale Stats Hall';
--- about 190 of them confirmed, as on a real evening
-SELECT count(*) FILTER (WHERE c.ok) AS confirmed
-  FROM (SELECT b.id FROM autoassign.bookings b JOIN autoassign.restaurants r ON r.id = b.restaurant_id
-         WHERE r.name = 'Stale Stats Hall' ORDER BY b.id LIMIT 200) b,
-       LATERAL autoassign.autoassign_confirm(b.id, source => 'bench') c;
+\ir hall_120_evening.sql
 
 CREATE OR REPLACE FUNCTION pg_temp.quote_times(n int) RETURNS TABLE (p50_us int, p99_us int, quotes int)
 LANGUAGE plpgsql AS $$

@@ -90,6 +90,17 @@ log "duration_us vs pg_stat_statements: ~1,900 quotes, mean returned duration_us
 "${PSQL[@]}" -f "$ROOT/bench/duration_check.sql" | grep -A2 "quotes |"
 log "Stale statistics: 120 tables, ANALYZE before 2,000 pending bookings arrive; quote p50/p99 stale then fresh"
 "${PSQL[@]}" -f "$ROOT/bench/stale_stats.sql"
+log "Client round trip: quote vs a bare indexed scan of the window's allocations (120 tables, telemetry off, 1 client, one connection, ${SECS}s; target: quote <= 2x)"
+"${PSQL[@]}" -f "$ROOT/bench/round_trip_setup.sql" | grep -A2 pending_bookings
+as_postgres env PGOPTIONS="-c autoassign.telemetry=off" "$PG_BIN/pgbench" -n -M prepared -h 127.0.0.1 -p "$PORT" \
+    -U postgres -c 1 -j 1 -T "$SECS" -f "$BENCH_FILES/rt_quote.pgbench" -f "$BENCH_FILES/rt_scan.pgbench" pg_autoassign |
+    awk '/^SQL script/ { name = ($4 ~ /rt_quote/) ? "quote" : "scan" }
+         / - latency average/ { avg[name] = $5; print "round trip " name ": latency average " $5 " ms" }
+         END { r = avg["quote"] / avg["scan"];
+               printf "quote / bare scan = %.2f (target <= 2: %s)\n", r, (r <= 2 ? "met" : "MISSED") }'
+"${PSQL[@]}" -c "DROP TABLE public.rt_bookings" \
+    -c "DELETE FROM autoassign.bookings WHERE restaurant_id IN (SELECT id FROM autoassign.restaurants WHERE name = 'Round Trip Hall')" \
+    -c "DELETE FROM autoassign.restaurants WHERE name = 'Round Trip Hall'" >/dev/null
 log "Floor cache: 2,000 restaurants round-robin on one connection, cache 256 vs 4,096, vs one restaurant"
 "${PSQL[@]}" -f "$ROOT/bench/floor_cache.sql"
 stop_cluster "$DIR"

@@ -34,6 +34,19 @@ SELECT p.proname
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_autoassign') AND d.deptype = 'e'
    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
  ORDER BY 1;
+-- the functions in Rust also pin plan_cache_mode = auto (issue 11): a session's
+-- force_custom_plan must not re-plan their prepared statements. All but clock_now,
+-- which runs no query.
+SELECT p.proname AS c_function_without_plan_cache_mode
+  FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+  JOIN pg_language l ON l.oid = p.prolang
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_autoassign') AND d.deptype = 'e'
+   AND l.lanname = 'c' AND NOT coalesce('plan_cache_mode=auto' = ANY (p.proconfig), false)
+ ORDER BY 1;
+SELECT count(*) > 15 AS c_functions_pinned
+  FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_autoassign') AND d.deptype = 'e'
+   AND 'plan_cache_mode=auto' = ANY (p.proconfig);
 -- PUBLIC may execute none of them
 SELECT count(*) AS public_may_execute
   FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
