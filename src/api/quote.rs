@@ -15,7 +15,7 @@ use std::time::Instant;
 /// a no_capacity or no_fit refusal comes with `alternatives` (see autoassign_confirm).
 ///
 /// `alternates` (the other plans, best first) and `diagnostics` (the planner's counters,
-/// `load_us` / `plan_us` / `finish_us`, `held`, `score_parts`) are built only with
+/// `load_us` / `plan_us` / `write_us`, `held`, `score_parts`) are built only with
 /// `detail => true`; otherwise they are NULL. `duration_us` is the whole call as the
 /// server spent it, in microseconds: arguments, loading, planning, the hold, the result
 /// row and the `auto_assign.quote` event (whose own `duration_us` stops just before it

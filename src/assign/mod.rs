@@ -45,9 +45,9 @@ pub struct PlanRun {
     pub load_us: i64,
     /// The planner core's own time.
     pub plan_us: i64,
-    /// Quote only: time after the planner (hold, moves search, result row) up to the
-    /// event write.
-    pub finish_us: Option<i64>,
+    /// Quote only: time from the planner's end to the event write: the hold, the moves
+    /// a confirm would make (also `reassign_us` in the diagnostics) and the result row.
+    pub write_us: Option<i64>,
     pub strategy: Value,
 }
 
@@ -79,8 +79,8 @@ impl PlanRun {
             obj.insert("plans".into(), json!(self.outcome.plans.len()));
             obj.insert("load_us".into(), json!(self.load_us));
             obj.insert("plan_us".into(), json!(self.plan_us));
-            if let Some(finish_us) = self.finish_us {
-                obj.insert("finish_us".into(), json!(finish_us));
+            if let Some(write_us) = self.write_us {
+                obj.insert("write_us".into(), json!(write_us));
             }
         }
         payload
@@ -197,7 +197,7 @@ pub fn plan_only(
         duration_us: micros_since(started),
         load_us,
         plan_us,
-        finish_us: None,
+        write_us: None,
         strategy: strategy.to_json(),
         reason,
         outcome,

@@ -26,14 +26,14 @@ pub struct QuoteResult {
 impl QuoteResult {
     /// Writes the run's statistics and events, timed to now: the call's whole work up
     /// to here (the hold, the moves search and the result row included), with the
-    /// payload's `load_us` / `plan_us` / `finish_us` breakdown. A hard stop wrote its
+    /// payload's `load_us` / `plan_us` / `write_us` breakdown. A hard stop wrote its
     /// event already.
     pub fn finish(&mut self, source: &str, started: Instant) -> Result<()> {
         let (Some(ctx), Some(run)) = (self.ctx.as_ref(), self.run.as_mut()) else {
             return Ok(());
         };
         run.duration_us = micros_since(started);
-        run.finish_us = Some((run.duration_us - run.load_us - run.plan_us).max(0));
+        run.write_us = Some((run.duration_us - run.load_us - run.plan_us).max(0));
         write_plan_events(ctx, run, source)
     }
 }
