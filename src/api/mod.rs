@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod explain;
 pub mod jsonb_arg;
 pub mod lifecycle;
+pub mod one_row;
 pub mod quote;
 pub mod seating;
 pub mod stats;

@@ -1,11 +1,54 @@
+use super::jsonb_arg::StrategyArg;
+use super::one_row::{arg, cell, return_one_row};
 use super::{common_args, or_raise};
 use crate::assign;
 use crate::postgres::jsonb_out::JsonbOut;
 use crate::reason::Reason;
 use pgrx::prelude::*;
 use pgrx::Uuid;
+use pgrx::{pg_sys, IntoDatum};
 use serde_json::{json, Value};
 use std::time::Instant;
+
+// autoassign_quote
+//
+// The function is declared here and its C entry point is written by hand (below), so the
+// result row is formed inside the timed call (`one_row`); pgrx would build it after.
+pgrx::extension_sql!(
+    r#"
+CREATE  FUNCTION "autoassign_quote"(
+	"booking_id" uuid,
+	"strategy" jsonb DEFAULT '{}',
+	"source" TEXT DEFAULT 'api',
+	"hold_seconds" INT DEFAULT 0,
+	"detail" bool DEFAULT false
+) RETURNS TABLE (
+	"ok" bool,
+	"reason" TEXT,
+	"reason_class" TEXT,
+	"table_ids" uuid[],
+	"zone_id" uuid,
+	"seats" INT,
+	"score" bigint,
+	"alternates" jsonb,
+	"duration_us" bigint,
+	"diagnostics" jsonb,
+	"moves" jsonb,
+	"alternatives" jsonb
+)
+VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'autoassign_quote_wrapper';
+"#,
+    name = "autoassign_quote",
+);
+
+#[no_mangle]
+#[doc(hidden)]
+pub extern "C" fn pg_finfo_autoassign_quote_wrapper() -> &'static pg_sys::Pg_finfo_record {
+    const V1_API: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1_API
+}
 
 /// Plans a table assignment without committing it. With `hold_seconds > 0` the best
 /// plan is held for this booking: others can't take those tables until it expires
@@ -20,33 +63,54 @@ use std::time::Instant;
 /// server spent it, in microseconds: arguments, loading, planning, the hold, the result
 /// row and the `auto_assign.quote` event (whose own `duration_us` stops just before it
 /// is written).
-// pgrx needs the row type spelled out inline, hence the long signature.
-#[allow(clippy::type_complexity)]
-#[pg_extern(volatile)]
-fn autoassign_quote(
-    booking_id: Option<Uuid>,
-    strategy: default!(Option<super::jsonb_arg::StrategyArg>, "'{}'"),
-    source: default!(Option<&str>, "'api'"),
-    hold_seconds: default!(Option<i32>, "0"),
-    detail: default!(Option<bool>, "false"),
-) -> TableIterator<
-    'static,
-    (
-        name!(ok, bool),
-        name!(reason, Option<String>),
-        name!(reason_class, Option<String>),
-        name!(table_ids, Option<Vec<Uuid>>),
-        name!(zone_id, Option<Uuid>),
-        name!(seats, Option<i32>),
-        name!(score, Option<i64>),
-        name!(alternates, Option<JsonbOut>),
-        name!(duration_us, i64),
-        name!(diagnostics, Option<JsonbOut>),
-        name!(moves, JsonbOut),
-        name!(alternatives, Option<JsonbOut>),
-    ),
-> {
+///
+/// This is its C entry point (V1 calling convention).
+///
+/// # Safety
+/// Called by PostgreSQL's function manager with the five declared arguments.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn autoassign_quote_wrapper(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     let started = Instant::now();
+    // SAFETY: the argument types are the declared ones (above)
+    let (booking_id, strategy, source, hold_seconds, detail) = unsafe {
+        (
+            arg::<Uuid>(fcinfo, 0),
+            arg::<StrategyArg>(fcinfo, 1),
+            arg::<String>(fcinfo, 2),
+            arg::<i32>(fcinfo, 3),
+            arg::<bool>(fcinfo, 4),
+        )
+    };
+    let (cells, mut result, source) = quote_cells(
+        booking_id,
+        strategy,
+        source.as_deref(),
+        hold_seconds,
+        detail,
+        started,
+    );
+    // the event is written last, timed to here; the row then carries the whole call
+    or_raise(result.finish(&source, started));
+    drop(result);
+    let mut cells = cells;
+    cells[8] = cell(assign::micros_since(started));
+    // SAFETY: twelve cells of the declared types, in order
+    unsafe { return_one_row(fcinfo, &cells) }
+}
+
+/// The quote and its row (the twelve declared columns; `duration_us` is filled by the
+/// caller once the event is written).
+fn quote_cells(
+    booking_id: Option<Uuid>,
+    strategy: Option<StrategyArg>,
+    source: Option<&str>,
+    hold_seconds: Option<i32>,
+    detail: Option<bool>,
+    started: Instant,
+) -> (Vec<Option<pg_sys::Datum>>, assign::QuoteResult, String) {
     let detail = detail.unwrap_or(false);
     let (booking_id, strategy, source) = or_raise(common_args(booking_id, strategy, source, "api"));
     let mut result = or_raise(assign::quote(
@@ -56,6 +120,7 @@ fn autoassign_quote(
         hold_seconds.unwrap_or(0),
         started,
     ));
+    result.note_write(started);
     let reason = result.reason;
     let found = result.reassign.as_ref().filter(|rr| rr.found());
     // jsonb is built here, inside the timed call (JsonbOut), and only what was asked for
@@ -145,9 +210,19 @@ fn autoassign_quote(
             )
         }
     };
-    // the event is written last, timed to here; duration_us then adds the write itself
-    or_raise(result.finish(&source, started));
-    let mut row = row;
-    row.8 = assign::micros_since(started);
-    TableIterator::once(row)
+    let cells = vec![
+        cell(row.0),
+        cell(row.1),
+        cell(row.2),
+        cell(row.3),
+        cell(row.4),
+        cell(row.5),
+        cell(row.6),
+        row.7.and_then(|j| j.into_datum()),
+        cell(row.8),
+        row.9.and_then(|j| j.into_datum()),
+        row.10.into_datum(),
+        row.11.and_then(|j| j.into_datum()),
+    ];
+    (cells, result, source)
 }

@@ -12,7 +12,7 @@ mod sweep;
 
 pub use cancel::cancel;
 pub use confirm::confirm;
-pub use quote::quote;
+pub use quote::{quote, QuoteResult};
 pub use sweep::sweep;
 
 use crate::error::{AutoassignError, Result};

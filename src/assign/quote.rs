@@ -28,6 +28,14 @@ impl QuoteResult {
     /// to here (the hold, the moves search and the result row included), with the
     /// payload's `load_us` / `plan_us` / `write_us` breakdown. A hard stop wrote its
     /// event already.
+    /// Sets the run's `write_us` so far (the diagnostics built next show it; `finish`
+    /// sets the final value for the event).
+    pub fn note_write(&mut self, started: Instant) {
+        if let Some(run) = self.run.as_mut() {
+            run.write_us = Some((micros_since(started) - run.load_us - run.plan_us).max(0));
+        }
+    }
+
     pub fn finish(&mut self, source: &str, started: Instant) -> Result<()> {
         let (Some(ctx), Some(run)) = (self.ctx.as_ref(), self.run.as_mut()) else {
             return Ok(());
