@@ -296,3 +296,48 @@ fn free_capacity_sees_allocations() {
     );
     assert_eq!(free(rid), 210 - seats);
 }
+
+/// `JsonbOut` (jsonb built with pushJsonbValue) gives exactly the jsonb that pgrx's
+/// `JsonB` gave (serde_json text through `jsonb_in`): same value, same text.
+#[pg_test]
+fn jsonb_out_equals_the_text_path() {
+    use crate::postgres::jsonb_out::JsonbOut;
+    use std::ffi::{CStr, CString};
+    let cases = [
+        r#"{"a":1,"b":[true,false,null],"c":{"d":"é\n\"x\"\u0001"},"e":-9223372036854775808,
+            "f":18446744073709551615,"g":0.1,"h":1.5e300,"i":[],"j":{},"k":-0.0,"l":2.50}"#,
+        r#"{"b":1,"a":2,"aa":3,"":4}"#,
+        "[1,[2,[3,[4,{\"x\":[]}]]]]",
+        "[]",
+        "{}",
+        "42",
+        "-7.25",
+        "\"text\"",
+        "null",
+        "true",
+    ];
+    for case in cases {
+        let value: serde_json::Value = serde_json::from_str(case).unwrap();
+        let built = JsonbOut::new(&value).into_datum().unwrap();
+        let text = CString::new(serde_json::to_string(&value).unwrap()).unwrap();
+        // SAFETY: jsonb_in takes a C string; jsonb_out and jsonb_eq take jsonb datums
+        let (built_text, parsed_text, equal) = unsafe {
+            let parsed = pgrx::direct_function_call_as_datum(
+                pg_sys::jsonb_in,
+                &[Some(pg_sys::Datum::from(text.as_ptr()))],
+            )
+            .unwrap();
+            let out = |d| {
+                pgrx::direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(d)])
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            let equal =
+                pgrx::direct_function_call::<bool>(pg_sys::jsonb_eq, &[Some(built), Some(parsed)]);
+            (out(built), out(parsed), equal)
+        };
+        assert_eq!(built_text, parsed_text, "{case}");
+        assert_eq!(equal, Some(true), "{case}");
+    }
+}

@@ -9,6 +9,7 @@
 //! - `auto_assign.attempt` (and the summary, last_result and outbox written elsewhere) are
 //!   facts about the booking: always in the caller's transaction.
 
+use super::jsonb_out::JsonbOut;
 use crate::error::Result;
 use crate::gucs::{TelemetryMode, TELEMETRY, TELEMETRY_SAMPLE_RATE};
 use pgrx::datum::DatumWithOid;
@@ -63,7 +64,7 @@ fn strategy_arg<'a>(strategy: Option<Value>) -> DatumWithOid<'a> {
         }
         // SAFETY: switch_to restores the previous context, also on error.
         let built = unsafe {
-            PgMemoryContexts::TopMemoryContext.switch_to(|_| JsonB(strategy.clone()).into_datum())
+            PgMemoryContexts::TopMemoryContext.switch_to(|_| JsonbOut::new(&strategy).into_datum())
         }?;
         if let Some((_, old)) = cache.replace((strategy, built)) {
             // SAFETY: allocated here in TopMemoryContext and no longer referenced:
@@ -164,7 +165,7 @@ pub fn write(ev: Event<'_>) -> Result<bool> {
         super::opt_arg(ev.duration_us),
         super::opt_arg(ev.attempt),
         strategy_arg(ev.strategy),
-        super::opt_arg(ev.payload.map(JsonB)),
+        super::opt_arg(ev.payload.as_ref().map(JsonbOut::new)),
     ];
     let written = Spi::connect_mut(|client| -> Result<bool> {
         Ok(super::stmt::update(client, query, None, &args)?.len() == 1)

@@ -4,13 +4,14 @@
 
 use super::booking::BookingCtx;
 use super::floor_cache::CachedFloor;
+use super::jsonb_out::JsonbOut;
 use super::{micros_ts, ts_micros};
 use crate::error::{AutoassignError, Result};
 use autoassign_planner::reassign::Movable;
 use autoassign_planner::Busy;
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
-use pgrx::{JsonB, PgSqlErrorCode, Uuid};
+use pgrx::{PgSqlErrorCode, Uuid};
 use serde_json::json;
 use smallvec::SmallVec;
 use std::collections::HashMap;
@@ -290,7 +291,7 @@ pub fn apply_moves(
                 &[
                     restaurant.into(),
                     m.booking_id.into(),
-                    JsonB(payload.clone()).into(),
+                    JsonbOut::new(&payload).into(),
                 ],
             )?;
             super::stmt::update(
@@ -302,7 +303,7 @@ pub fn apply_moves(
                     restaurant.into(),
                     m.booking_id.into(),
                     source.into(),
-                    JsonB(payload).into(),
+                    JsonbOut::new(&payload).into(),
                 ],
             )?;
         }

@@ -1,9 +1,10 @@
 //! The writes of confirm, cancel and holds. Each is one statement with bound values;
 //! stay windows are computed in SQL from the booking row, never rebuilt in Rust.
 
+use super::jsonb_out::JsonbOut;
 use crate::error::Result;
 use pgrx::prelude::*;
-use pgrx::{JsonB, Uuid};
+use pgrx::Uuid;
 use serde_json::Value;
 
 /// Takes the tables' transaction advisory locks in one global order
@@ -92,7 +93,7 @@ pub fn mark_confirmed(
             &[
                 restaurant.into(),
                 booking.into(),
-                JsonB(last_result).into(),
+                JsonbOut::new(&last_result).into(),
                 source.into(),
             ],
         )?;
@@ -123,7 +124,11 @@ pub fn set_last_result(restaurant: Uuid, booking: Uuid, last_result: Value) -> R
                 SET auto_assign_last_result = $3 || jsonb_build_object('at', autoassign.clock_now())
               WHERE restaurant_id = $1 AND id = $2",
             None,
-            &[restaurant.into(), booking.into(), JsonB(last_result).into()],
+            &[
+                restaurant.into(),
+                booking.into(),
+                JsonbOut::new(&last_result).into(),
+            ],
         )?;
         Ok(())
     })
@@ -155,7 +160,7 @@ pub fn settle(
                 restaurant.into(),
                 booking.into(),
                 outcome.into(),
-                JsonB(settle).into(),
+                JsonbOut::new(&settle).into(),
                 source.into(),
             ],
         )?;
