@@ -303,3 +303,72 @@ fn quote_events_record_each_calls_own_strategy() {
         .collect();
     assert_eq!(recorded, vec![(3, 4), (2, 4), (3, 4), (3, 1)]);
 }
+
+#[test]
+#[ignore = "needs a running server: scripts/test.sh"]
+fn quote_detail_on_request_and_duration_covers_the_call() {
+    // issue 11: alternates and diagnostics only with detail => true; the returned
+    // duration_us is the whole call, the event's payload splits load / plan / write
+    let mut c = setup();
+    let (rid, _) = small_floor(&mut c, &[2, 2, 4, 4]);
+    let a = booking(&mut c, &rid, 2, 0, 90);
+    let plain = c
+        .query_one(
+            "SELECT ok, alternates IS NULL, diagnostics IS NULL, moves::text, duration_us
+               FROM autoassign.autoassign_quote($1::text::uuid)",
+            &[&a],
+        )
+        .unwrap();
+    assert!(plain.get::<_, bool>(0));
+    assert!(plain.get::<_, bool>(1), "no alternates unless asked");
+    assert!(plain.get::<_, bool>(2), "no diagnostics unless asked");
+    assert_eq!(plain.get::<_, String>(3), "[]");
+    let returned_us: i64 = plain.get(4);
+    flush(&mut c);
+    let ev = c
+        .query_one(
+            "SELECT duration_us, (payload->>'load_us')::int8, (payload->>'plan_us')::int8,
+                    (payload->>'write_us')::int8
+               FROM autoassign.events
+              WHERE booking_id = $1::text::uuid AND event_type = 'auto_assign.quote'",
+            &[&a],
+        )
+        .unwrap();
+    let (event_us, load, plan, write): (i64, i64, i64, i64) =
+        (ev.get(0), ev.get(1), ev.get(2), ev.get(3));
+    assert!(load > 0 && plan >= 0 && write >= 0, "{load} {plan} {write}");
+    // the event is timed just before it is written: the parts add up to it, and the
+    // returned duration_us (taken after the write) is at least as long
+    assert!(
+        load + plan + write <= event_us + 1,
+        "{load}+{plan}+{write} vs {event_us}"
+    );
+    assert!(event_us <= returned_us, "{event_us} vs {returned_us}");
+
+    let detailed = c
+        .query_one(
+            "SELECT jsonb_typeof(alternates), jsonb_array_length(alternates),
+                    (diagnostics->>'plans')::int, diagnostics ? 'write_us', diagnostics->>'held'
+               FROM autoassign.autoassign_quote($1::text::uuid, detail => true)",
+            &[&a],
+        )
+        .unwrap();
+    assert_eq!(detailed.get::<_, String>(0), "array");
+    let plans: i32 = detailed.get(2);
+    assert_eq!(
+        i64::from(detailed.get::<_, i32>(1)),
+        i64::from(plans) - 1,
+        "alternates are the plans after the best"
+    );
+    assert!(detailed.get::<_, bool>(3));
+    assert_eq!(detailed.get::<_, String>(4), "false");
+    // the row is the same in the target list and in FROM, one row per call
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM (SELECT autoassign.autoassign_quote($1::text::uuid)) q",
+            &[&a],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}

@@ -4,24 +4,26 @@
 //! version and rules, refreshed every [`MIX_TTL`] as the mix drifts slowly.
 
 use crate::error::Result;
-use crate::postgres::floor_cache::CachedFloor;
+use crate::postgres::floor_cache::{cache_size, CachedFloor};
 use crate::postgres::seating;
 use crate::strategy::Strategy;
 use autoassign_planner::placement::{blend_mix, keep_open_costs};
+use lru::LruCache;
 use pgrx::Uuid;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long a computed mix and its costs are reused.
 pub const MIX_TTL: Duration = Duration::from_secs(600);
-/// Restaurants kept (a pooled backend serves many; the oldest entry goes).
-const CACHE_CAP: usize = 256;
-
 type Key = (Uuid, i64, u8, i32, bool);
 
 thread_local! {
-    static CACHE: RefCell<HashMap<Key, (Instant, Vec<i64>)>> = RefCell::new(HashMap::new());
+    /// Least recently used (restaurant, rules) entries, as many as floors are cached
+    /// (`autoassign.floor_cache_size`): a pooled backend that keeps 2,000 floors keeps
+    /// their keep-open costs too (with a smaller fixed cap, a round-robin over many
+    /// restaurants recomputed the mix on every call, issue 11).
+    static CACHE: RefCell<LruCache<Key, (Instant, Vec<i64>)>> =
+        RefCell::new(LruCache::new(cache_size()));
 }
 
 /// The keep-open costs for `restaurant` on `floor` under `strategy`'s rules.
@@ -34,8 +36,11 @@ pub fn keep_open(restaurant: Uuid, floor: &CachedFloor, strategy: &Strategy) -> 
         strategy.require_adjacency,
     );
     let hit = CACHE.with(|c| {
-        c.borrow()
-            .get(&key)
+        let mut c = c.borrow_mut();
+        if c.cap() != cache_size() {
+            c.resize(cache_size());
+        }
+        c.get(&key)
             .filter(|(at, _)| at.elapsed() < MIX_TTL)
             .map(|(_, v)| v.clone())
     });
@@ -53,14 +58,6 @@ pub fn keep_open(restaurant: Uuid, floor: &CachedFloor, strategy: &Strategy) -> 
             pgrx::check_for_interrupts!();
         },
     );
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= CACHE_CAP {
-            if let Some(old) = c.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| *k) {
-                c.remove(&old);
-            }
-        }
-        c.insert(key, (Instant::now(), costs.clone()));
-    });
+    CACHE.with(|c| c.borrow_mut().put(key, (Instant::now(), costs.clone())));
     Ok(costs)
 }

@@ -47,7 +47,8 @@ thread_local! {
     static COUNTS: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
 }
 
-fn cache_size() -> NonZeroUsize {
+/// `autoassign.floor_cache_size`, at least 1.
+pub fn cache_size() -> NonZeroUsize {
     let n = usize::try_from(crate::gucs::FLOOR_CACHE_SIZE.get()).unwrap_or(1);
     NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
 }
