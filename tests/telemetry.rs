@@ -371,4 +371,25 @@ fn quote_detail_on_request_and_duration_covers_the_call() {
         .unwrap()
         .get(0);
     assert_eq!(n, 1);
+    // beside another set-returning function: one call (one event), the row once, then
+    // NULLs while generate_series goes on
+    let before = events(&mut c, &a, "auto_assign.quote");
+    let paired: Vec<(bool, i32)> = c
+        .query(
+            "SELECT (q).ok IS NOT NULL, g
+               FROM (SELECT autoassign.autoassign_quote($1::text::uuid) AS q,
+                            generate_series(1, 3) AS g) s
+              ORDER BY g",
+            &[&a],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(paired, vec![(true, 1), (false, 2), (false, 3)]);
+    assert_eq!(
+        events(&mut c, &a, "auto_assign.quote") - before,
+        1,
+        "one call"
+    );
 }

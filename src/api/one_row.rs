@@ -5,10 +5,12 @@
 //! our body has returned, then is called a second time to say it is done. For
 //! `autoassign_quote` that was ~15 µs per call that its `duration_us` could not see
 //! (issue 11). Here the tuple is formed inside the body, its descriptor is blessed once
-//! per backend, and PostgreSQL's one-row protocol (`ExprSingleResult`) ends the set.
+//! per backend, and the row is handed over in materialize mode: a one-row tuplestore,
+//! one call, correct wherever a set-returning function may stand (FROM, LATERAL, a
+//! target list beside other set-returning functions).
 
 use pgrx::{pg_sys, FromDatum, IntoDatum};
-use std::cell::Cell;
+use std::cell::RefCell;
 
 /// The argument `n` (0-based) of a V1 call, converted with pgrx's `FromDatum`.
 ///
@@ -31,18 +33,23 @@ pub fn cell<T: IntoDatum>(value: T) -> Option<pg_sys::Datum> {
 }
 
 thread_local! {
-    /// The blessed row descriptor of the last function that returned a row here, by its
-    /// OID (a re-created function has a new OID, so the entry can never be stale).
-    static DESCRIPTOR: Cell<(pg_sys::Oid, pg_sys::TupleDesc)> =
-        const { Cell::new((pg_sys::InvalidOid, std::ptr::null_mut())) };
+    /// Blessed row descriptors of the functions that returned rows here, by function OID
+    /// (a re-created function has a new OID, so an entry is never stale).
+    static DESCRIPTORS: RefCell<Vec<(pg_sys::Oid, pg_sys::TupleDesc)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 /// The row descriptor of the called function's result, blessed, kept for the backend.
 unsafe fn descriptor(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::TupleDesc {
     unsafe {
         let fn_oid = (*(*fcinfo).flinfo).fn_oid;
-        let (oid, desc) = DESCRIPTOR.with(|d| d.get());
-        if oid == fn_oid && !desc.is_null() {
+        let known = DESCRIPTORS.with(|d| {
+            d.borrow()
+                .iter()
+                .find(|(oid, _)| *oid == fn_oid)
+                .map(|(_, desc)| *desc)
+        });
+        if let Some(desc) = known {
             return desc;
         }
         let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
@@ -59,12 +66,13 @@ unsafe fn descriptor(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::TupleDesc {
             copy
         };
         pg_sys::BlessTupleDesc(kept);
-        DESCRIPTOR.with(|d| d.set((fn_oid, kept)));
+        DESCRIPTORS.with(|d| d.borrow_mut().push((fn_oid, kept)));
         kept
     }
 }
 
-/// Returns `cells` as the one row of a set-returning function's result.
+/// Returns `cells` as the one row of a set-returning function's result (materialize
+/// mode: the row in a tuplestore of the query's memory).
 ///
 /// # Safety
 /// `fcinfo` is the call's, and `cells` match the function's declared columns in number
@@ -77,7 +85,8 @@ pub unsafe fn return_one_row(
         let rsinfo = (*fcinfo).resultinfo as *mut pg_sys::ReturnSetInfo;
         if rsinfo.is_null()
             || (*rsinfo).type_ != pg_sys::NodeTag::T_ReturnSetInfo
-            || (*rsinfo).allowedModes & pg_sys::SetFunctionReturnMode::SFRM_ValuePerCall as i32 == 0
+            || (*rsinfo).allowedModes & pg_sys::SetFunctionReturnMode::SFRM_Materialize as i32 == 0
+            || (*rsinfo).econtext.is_null()
         {
             pgrx::ereport!(
                 ERROR,
@@ -99,8 +108,18 @@ pub unsafe fn return_one_row(
             .collect();
         let mut nulls: Vec<bool> = cells.iter().map(Option::is_none).collect();
         let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
-        (*rsinfo).returnMode = pg_sys::SetFunctionReturnMode::SFRM_ValuePerCall;
-        (*rsinfo).isDone = pg_sys::ExprDoneCond::ExprSingleResult;
-        pg_sys::Datum::from((*tuple).t_data)
+        // the tuplestore and its descriptor live in the query's memory; the executor frees
+        // the descriptor copy (tdrefcount -1) once it has checked it
+        let old = pg_sys::MemoryContextSwitchTo((*(*rsinfo).econtext).ecxt_per_query_memory);
+        let store = pg_sys::tuplestore_begin_heap(false, false, pg_sys::work_mem);
+        let set_desc = pg_sys::CreateTupleDescCopy(desc);
+        pg_sys::MemoryContextSwitchTo(old);
+        pg_sys::tuplestore_puttuple(store, tuple);
+        (*rsinfo).returnMode = pg_sys::SetFunctionReturnMode::SFRM_Materialize;
+        (*rsinfo).setResult = store;
+        (*rsinfo).setDesc = set_desc;
+        // isDone stays ExprSingleResult, as materialize mode requires
+        (*fcinfo).isnull = true;
+        pg_sys::Datum::from(0)
     }
 }

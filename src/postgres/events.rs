@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::gucs::{TelemetryMode, TELEMETRY, TELEMETRY_SAMPLE_RATE};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::{JsonB, PgMemoryContexts, Uuid};
+use pgrx::{JsonB, Uuid};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 
@@ -62,10 +62,18 @@ fn strategy_arg<'a>(strategy: Option<Value>) -> DatumWithOid<'a> {
                 return Some(*datum);
             }
         }
-        // SAFETY: switch_to restores the previous context, also on error.
+        // built here (its working memory goes with this context), then only the finished
+        // jsonb is copied to TopMemoryContext
+        let here = JsonbOut::new(&strategy).into_datum()?;
+        // SAFETY: `here` is a plain (untoasted) jsonb varlena: VARSIZE bytes are copied
+        // into a TopMemoryContext allocation of that size.
         let built = unsafe {
-            PgMemoryContexts::TopMemoryContext.switch_to(|_| JsonbOut::new(&strategy).into_datum())
-        }?;
+            let src = here.cast_mut_ptr::<u8>();
+            let len = pgrx::varlena::varsize_any(src as *const pg_sys::varlena);
+            let dst = pg_sys::MemoryContextAlloc(pg_sys::TopMemoryContext, len).cast::<u8>();
+            std::ptr::copy_nonoverlapping(src, dst, len);
+            pg_sys::Datum::from(dst)
+        };
         if let Some((_, old)) = cache.replace((strategy, built)) {
             // SAFETY: allocated here in TopMemoryContext and no longer referenced:
             // arguments of earlier calls are gone.

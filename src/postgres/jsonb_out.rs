@@ -26,7 +26,7 @@ impl JsonbOut {
                 Value::Array(_) | Value::Object(_) => push(&mut state, value, None),
                 scalar => {
                     // a top-level scalar is a one-element raw-scalar array in jsonb
-                    let mut open = container(pg_sys::jbvType::jbvArray);
+                    let mut open = value_of_kind(pg_sys::jbvType::jbvArray);
                     open.val.array.rawScalar = true;
                     pg_sys::pushJsonbValue(
                         &mut state,
@@ -66,17 +66,17 @@ unsafe fn push(
     use pg_sys::JsonbIteratorToken::*;
     unsafe {
         match value {
+            // BEGIN_ARRAY / BEGIN_OBJECT take no value (PostgreSQL asserts it), except
+            // the raw-scalar array of a top-level scalar (JsonbOut::new)
             Value::Array(items) => {
-                let mut open = container(pg_sys::jbvType::jbvArray);
-                pg_sys::pushJsonbValue(state, WJB_BEGIN_ARRAY, &mut open);
+                pg_sys::pushJsonbValue(state, WJB_BEGIN_ARRAY, std::ptr::null_mut());
                 for item in items {
                     push(state, item, Some(WJB_ELEM));
                 }
                 pg_sys::pushJsonbValue(state, WJB_END_ARRAY, std::ptr::null_mut())
             }
             Value::Object(map) => {
-                let mut open = container(pg_sys::jbvType::jbvObject);
-                pg_sys::pushJsonbValue(state, WJB_BEGIN_OBJECT, &mut open);
+                pg_sys::pushJsonbValue(state, WJB_BEGIN_OBJECT, std::ptr::null_mut());
                 for (key, item) in map {
                     let mut k = string_value(key);
                     pg_sys::pushJsonbValue(state, WJB_KEY, &mut k);
@@ -92,7 +92,7 @@ unsafe fn push(
     }
 }
 
-fn container(kind: pg_sys::jbvType::Type) -> pg_sys::JsonbValue {
+fn value_of_kind(kind: pg_sys::jbvType::Type) -> pg_sys::JsonbValue {
     // SAFETY: an all-zero JsonbValue is a valid (empty) value of any kind
     let mut v: pg_sys::JsonbValue = unsafe { std::mem::zeroed() };
     v.type_ = kind;
@@ -100,7 +100,7 @@ fn container(kind: pg_sys::jbvType::Type) -> pg_sys::JsonbValue {
 }
 
 fn string_value(s: &str) -> pg_sys::JsonbValue {
-    let mut v = container(pg_sys::jbvType::jbvString);
+    let mut v = value_of_kind(pg_sys::jbvType::jbvString);
     v.val.string = pg_sys::JsonbValue__bindgen_ty_1__bindgen_ty_1 {
         len: s.len() as i32,
         val: s.as_ptr() as *mut std::ffi::c_char,
@@ -110,20 +110,20 @@ fn string_value(s: &str) -> pg_sys::JsonbValue {
 
 fn scalar_value(value: &Value) -> pg_sys::JsonbValue {
     match value {
-        Value::Null => container(pg_sys::jbvType::jbvNull),
+        Value::Null => value_of_kind(pg_sys::jbvType::jbvNull),
         Value::Bool(b) => {
-            let mut v = container(pg_sys::jbvType::jbvBool);
+            let mut v = value_of_kind(pg_sys::jbvType::jbvBool);
             v.val.boolean = *b;
             v
         }
         Value::Number(n) => {
-            let mut v = container(pg_sys::jbvType::jbvNumeric);
+            let mut v = value_of_kind(pg_sys::jbvType::jbvNumeric);
             v.val.numeric = numeric(n);
             v
         }
         Value::String(s) => string_value(s),
         // containers never reach here (push handles them)
-        Value::Array(_) | Value::Object(_) => container(pg_sys::jbvType::jbvNull),
+        Value::Array(_) | Value::Object(_) => value_of_kind(pg_sys::jbvType::jbvNull),
     }
 }
 

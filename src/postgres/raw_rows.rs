@@ -44,10 +44,12 @@ pub struct RawRows<'conn> {
     len: usize,
 }
 
-/// One deformed row.
-pub struct RawRow {
+/// One deformed row. Its by-reference values point into the SPI result, so it borrows
+/// the [`RawRows`] it came from.
+pub struct RawRow<'rows> {
     values: [pg_sys::Datum; MAX_COLS],
     nulls: [bool; MAX_COLS],
+    _rows: std::marker::PhantomData<&'rows ()>,
 }
 
 impl<'conn> RawRows<'conn> {
@@ -95,10 +97,11 @@ impl<'conn> RawRows<'conn> {
     }
 
     /// Row `i` (0-based), deformed.
-    pub fn row(&self, i: usize) -> RawRow {
+    pub fn row(&self, i: usize) -> RawRow<'_> {
         let mut row = RawRow {
             values: [pg_sys::Datum::from(0); MAX_COLS],
             nulls: [true; MAX_COLS],
+            _rows: std::marker::PhantomData,
         };
         if i < self.len {
             // SAFETY: i < numvals, so vals[i] is a valid tuple of tupdesc, whose natts
@@ -117,7 +120,7 @@ impl<'conn> RawRows<'conn> {
     }
 }
 
-impl RawRow {
+impl RawRow<'_> {
     fn datum(&self, n: usize) -> Option<pg_sys::Datum> {
         ((1..=MAX_COLS).contains(&n) && !self.nulls[n - 1]).then(|| self.values[n - 1])
     }
