@@ -8,9 +8,9 @@
 --   3. grants: PUBLIC gets nothing; each role gets what its job needs;
 --   4. write paths run as SECURITY DEFINER, owned by the extension owner;
 --   5. every function pins search_path (three inlinable SQL helpers qualify every name
---      instead), so nothing planted in another schema ever runs inside ours;
---   6. the functions in Rust also pin plan_cache_mode = auto;
---   7. hostile input: finite stays, real time zones.
+--      instead), so nothing planted in another schema ever runs inside ours; the
+--      functions in Rust also pin plan_cache_mode = auto;
+--   6. hostile input: finite stays, real time zones.
 -- The extension owner (@extowner@, who ran CREATE EXTENSION: the database owner on a
 -- managed service) owns every object, acts for every restaurant, and bypasses row-level
 -- security as table owner. Superusers do too.
@@ -208,19 +208,8 @@ CREATE TRIGGER restaurants_timezone_check BEFORE INSERT OR UPDATE OF timezone ON
     FOR EACH ROW EXECUTE FUNCTION restaurants_timezone_check();
 
 -------------------------------------------------------------------------------------------
--- 3. Grants. PUBLIC gets nothing; then each role what its job needs.
-
-DO $$
-DECLARE
-    f regprocedure;
-BEGIN
-    FOR f IN SELECT d.objid::regprocedure FROM pg_catalog.pg_depend d
-              WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
-                AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
-                AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e' LOOP
-        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-    END LOOP;
-END $$;
+-- 3. Grants. PUBLIC gets nothing (on the functions: the pass over them below);
+--    each role gets what its job needs.
 
 GRANT USAGE ON SCHEMA autoassign TO autoassign_reader, autoassign_api, autoassign_admin;
 
@@ -286,67 +275,58 @@ GRANT EXECUTE ON FUNCTION
     TO autoassign_admin;
 
 -------------------------------------------------------------------------------------------
--- 4. SECURITY DEFINER: the write paths, the tenant lookups, and every trigger function
---    (a trigger fired by the API's UPDATE writes allocations, outbox and queue rows the
---    API role may not write itself). Each checks the caller's restaurant itself.
+-- 3. to 5. One pass over the extension's functions (its pg_depend members):
+--  - PUBLIC may execute none of them (3); the grants above name each role's.
+--  - SECURITY DEFINER (4): the write paths, the tenant lookups, and every trigger
+--    function (a trigger fired by the API's UPDATE writes allocations, outbox and queue
+--    rows the API role may not write itself). Each checks the caller's restaurant itself.
+--  - search_path (5). Every function runs with search_path = pg_catalog, pg_temp:
+--    built-in names resolve in pg_catalog, ours are written autoassign.x, and nothing a
+--    user can create elsewhere (public, pg_temp) is ever found first. The inlinable SQL
+--    helpers (stay_end, stay_range, booking_movable) cannot carry a SET clause without
+--    losing inlining in hot queries, so every name in their bodies is schema-qualified
+--    instead (sql/schema.sql, sql/seating.sql); clock_now is a C function that resolves
+--    no name; pgrx-tests/sql/security.sql plants shadows to prove both.
+--  - plan_cache_mode (5). The functions in Rust keep their SPI statements prepared; the
+--    choice between a generic and a custom plan is PostgreSQL's default one whatever the
+--    session set (force_custom_plan re-planned every statement of every call: quotes
+--    took 3x longer, issue 11).
 
 DO $$
 DECLARE
-    f regprocedure;
+    f record;
 BEGIN
     FOR f IN
-        SELECT p.oid::regprocedure
-          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+        SELECT p.oid::regprocedure AS sig, p.proname, l.lanname,
+               p.prorettype = 'pg_catalog.trigger'::regtype AS is_trigger
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+          JOIN pg_catalog.pg_language l ON l.oid = p.prolang
          WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
            AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
            AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
-           AND (p.prorettype = 'pg_catalog.trigger'::regtype
-                OR p.proname IN ('autoassign_quote', 'autoassign_confirm', 'autoassign_cancel',
-                                 'autoassign_explain', 'autoassign_free_capacity_ts',
-                                 'autoassign_retire_table_at', 'autoassign_sweep',
-                                 'replan_booking', 'booking_plan_problem',
-                                 'autoassign_stats', 'autoassign_stats_reset',
-                                 'autoassign_schedule_sweep', 'autoassign_unschedule_sweep',
-                                 'autoassign_prune_events', 'autoassign_demo_load',
-                                 'may_access', 'autoassign_grant_restaurant',
-                                 'autoassign_revoke_restaurant', 'lock_tables',
-                                 'release_tables', 'wake_overlapping',
-                                 'autoassign_alternatives', 'autoassign_optimize',
-                                 'party_mix'))
     LOOP
-        EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f);
-    END LOOP;
-END $$;
-
--------------------------------------------------------------------------------------------
--- 5. search_path. Every function runs with search_path = pg_catalog, pg_temp: built-in
---    names resolve in pg_catalog, ours are written autoassign.x, and nothing a user can
---    create elsewhere (public, pg_temp) is ever found first. The inlinable SQL helpers
---    (stay_end, stay_range, booking_movable) cannot carry a SET clause without losing
---    inlining in hot queries, so every name in their bodies is schema-qualified instead
---    (sql/schema.sql, sql/seating.sql); clock_now is a C function that resolves no name;
---    pgrx-tests/sql/security.sql plants shadows to prove both.
-
-DO $$
-DECLARE
-    f regprocedure;
-BEGIN
-    FOR f IN
-        SELECT p.oid::regprocedure
-          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid = d.objid
-         WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
-           AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_autoassign')
-           AND d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
-           AND p.proname NOT IN ('stay_end', 'stay_range', 'clock_now', 'booking_movable')
-    LOOP
-        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f);
-        -- plan_cache_mode (6). The functions in Rust keep their SPI statements prepared;
-        --    the choice between a generic and a custom plan is PostgreSQL's default one
-        --    whatever the session set (force_custom_plan re-planned every statement of
-        --    every call: quotes took 3x longer, issue 11).
-        IF (SELECT l.lanname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-             WHERE p.oid = f) = 'c' THEN
-            EXECUTE pg_catalog.format('ALTER FUNCTION %s SET plan_cache_mode = auto', f);
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.sig);
+        IF f.is_trigger
+           OR f.proname IN ('autoassign_quote', 'autoassign_confirm', 'autoassign_cancel',
+                            'autoassign_explain', 'autoassign_free_capacity_ts',
+                            'autoassign_retire_table_at', 'autoassign_sweep',
+                            'replan_booking', 'booking_plan_problem',
+                            'autoassign_stats', 'autoassign_stats_reset',
+                            'autoassign_schedule_sweep', 'autoassign_unschedule_sweep',
+                            'autoassign_prune_events', 'autoassign_demo_load',
+                            'may_access', 'autoassign_grant_restaurant',
+                            'autoassign_revoke_restaurant', 'lock_tables',
+                            'release_tables', 'wake_overlapping',
+                            'autoassign_alternatives', 'autoassign_optimize',
+                            'party_mix') THEN
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f.sig);
+        END IF;
+        IF f.proname NOT IN ('stay_end', 'stay_range', 'clock_now', 'booking_movable') THEN
+            EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f.sig);
+            IF f.lanname = 'c' THEN
+                EXECUTE pg_catalog.format('ALTER FUNCTION %s SET plan_cache_mode = auto', f.sig);
+            END IF;
         END IF;
     END LOOP;
 END $$;
