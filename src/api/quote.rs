@@ -4,9 +4,9 @@ use super::{common_args, or_raise};
 use crate::assign;
 use crate::postgres::jsonb_out::JsonbOut;
 use crate::reason::Reason;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::Uuid;
-use pgrx::{pg_sys, IntoDatum};
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -218,11 +218,11 @@ fn quote_cells(
         cell(row.4),
         cell(row.5),
         cell(row.6),
-        row.7.and_then(|j| j.into_datum()),
+        cell(row.7),
         cell(row.8),
-        row.9.and_then(|j| j.into_datum()),
-        row.10.into_datum(),
-        row.11.and_then(|j| j.into_datum()),
+        cell(row.9),
+        cell(row.10),
+        cell(row.11),
     ];
     (cells, result, source)
 }

@@ -4,7 +4,7 @@
 //! version and rules, refreshed every [`MIX_TTL`] as the mix drifts slowly.
 
 use crate::error::Result;
-use crate::postgres::floor_cache::{cache_size, CachedFloor};
+use crate::postgres::floor_cache::{fit_to_setting, new_lru, CachedFloor};
 use crate::postgres::seating;
 use crate::strategy::Strategy;
 use autoassign_planner::placement::{blend_mix, keep_open_costs};
@@ -23,7 +23,7 @@ thread_local! {
     /// their keep-open costs too (with a smaller fixed cap, a round-robin over many
     /// restaurants recomputed the mix on every call, issue 11).
     static CACHE: RefCell<LruCache<Key, (Instant, Vec<i64>)>> =
-        RefCell::new(LruCache::new(cache_size()));
+        RefCell::new(new_lru());
 }
 
 /// The keep-open costs for `restaurant` on `floor` under `strategy`'s rules.
@@ -37,9 +37,7 @@ pub fn keep_open(restaurant: Uuid, floor: &CachedFloor, strategy: &Strategy) -> 
     );
     let hit = CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.cap() != cache_size() {
-            c.resize(cache_size());
-        }
+        fit_to_setting(&mut c);
         c.get(&key)
             .filter(|(at, _)| at.elapsed() < MIX_TTL)
             .map(|(_, v)| v.clone())

@@ -24,26 +24,32 @@ pub struct QuoteResult {
 }
 
 impl QuoteResult {
-    /// Writes the run's statistics and events, timed to now: the call's whole work up
-    /// to here (the hold, the moves search and the result row included), with the
-    /// payload's `load_us` / `plan_us` / `write_us` breakdown. A hard stop wrote its
-    /// event already.
     /// Sets the run's `write_us` so far (the diagnostics built next show it; `finish`
     /// sets the final value for the event).
     pub fn note_write(&mut self, started: Instant) {
         if let Some(run) = self.run.as_mut() {
-            run.write_us = Some((micros_since(started) - run.load_us - run.plan_us).max(0));
+            time_write(run, started);
         }
     }
 
+    /// Writes the run's statistics and events, timed to now: the call's whole work up
+    /// to here (the hold, the moves search and the result row included), with the
+    /// payload's `load_us` / `plan_us` / `write_us` breakdown. A hard stop wrote its
+    /// event already.
     pub fn finish(&mut self, source: &str, started: Instant) -> Result<()> {
         let (Some(ctx), Some(run)) = (self.ctx.as_ref(), self.run.as_mut()) else {
             return Ok(());
         };
-        run.duration_us = micros_since(started);
-        run.write_us = Some((run.duration_us - run.load_us - run.plan_us).max(0));
+        time_write(run, started);
         write_plan_events(ctx, run, source)
     }
+}
+
+/// The run's `duration_us` up to now, and its `write_us`: what came after loading and
+/// planning.
+fn time_write(run: &mut PlanRun, started: Instant) {
+    run.duration_us = micros_since(started);
+    run.write_us = Some((run.duration_us - run.load_us - run.plan_us).max(0));
 }
 
 /// `started` is when the SQL call began: every duration is measured from it.

@@ -42,15 +42,27 @@ thread_local! {
     /// A pooled backend serves many restaurants: evicting the coldest floor keeps the hot
     /// ones (a cold floor costs milliseconds to load, a hit a hash lookup).
     static CACHE: RefCell<LruCache<Uuid, Rc<CachedFloor>>> =
-        RefCell::new(LruCache::new(cache_size()));
+        RefCell::new(new_lru());
     /// Hits and misses of this backend, for autoassign_floor_cache_stats().
     static COUNTS: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
 }
 
 /// `autoassign.floor_cache_size`, at least 1.
-pub fn cache_size() -> NonZeroUsize {
+fn cache_size() -> NonZeroUsize {
     let n = usize::try_from(crate::gucs::FLOOR_CACHE_SIZE.get()).unwrap_or(1);
     NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
+}
+
+/// A per-restaurant LRU cache of this backend, sized by `autoassign.floor_cache_size`.
+pub fn new_lru<K: std::hash::Hash + Eq, V>() -> LruCache<K, V> {
+    LruCache::new(cache_size())
+}
+
+/// Follows a change of `autoassign.floor_cache_size` (SET in the session) before use.
+pub fn fit_to_setting<K: std::hash::Hash + Eq, V>(cache: &mut LruCache<K, V>) {
+    if cache.cap() != cache_size() {
+        cache.resize(cache_size());
+    }
 }
 
 /// This backend's floor cache: (floors cached, capacity, hits, misses).
@@ -70,9 +82,7 @@ pub fn floor_for(restaurant: Uuid, version: i64, bypass: bool) -> Result<(Rc<Cac
     if !bypass {
         let hit = CACHE.with(|c| {
             let mut c = c.borrow_mut();
-            if c.cap() != cache_size() {
-                c.resize(cache_size());
-            }
+            fit_to_setting(&mut c);
             c.get(&restaurant).filter(|f| f.version == version).cloned()
         });
         if let Some(hit) = hit {

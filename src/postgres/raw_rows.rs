@@ -155,17 +155,21 @@ impl RawRow<'_> {
         // rangetypid of the in-memory form keeps them aligned without padding), so in
         // both inline forms they start 4 bytes into the payload.
         unsafe {
-            let ptr = d.cast_mut_ptr::<u8>();
+            let mut ptr = d.cast_mut_ptr::<u8>();
+            let inline =
+                |first: u8| (first & 0x01 == 0x01 && first != 0x01) || first & 0x03 == 0x00;
+            if !inline(*ptr) {
+                // compressed or external: detoasted into a plain 4-byte-header value
+                ptr = pg_sys::pg_detoast_datum(ptr.cast()).cast();
+            }
             let first = *ptr;
-            let (payload, total) = if first & 0x01 == 0x01 && first != 0x01 {
+            let (payload, total) = if first & 0x01 == 0x01 {
                 // short header: length in the high 7 bits, header included
                 (ptr.add(1), (first >> 1) as usize - 1)
-            } else if first & 0x03 == 0x00 {
+            } else {
                 // 4-byte uncompressed header: length in the high 30 bits, header included
                 let header = std::ptr::read_unaligned(ptr.cast::<u32>());
-                (ptr.add(4), (header >> 2) as usize - 4)
-            } else {
-                return detoasted_range(d);
+                (ptr.add(4), ((header >> 2) as usize).saturating_sub(4))
             };
             decode_range_payload(std::slice::from_raw_parts(payload, total))
         }
@@ -199,19 +203,6 @@ fn decode_range_payload(payload: &[u8]) -> Option<(i64, i64)> {
         next()?
     };
     Some((lower, upper))
-}
-
-/// A compressed or external range: detoasted, then read as a 4-byte-header value.
-unsafe fn detoasted_range(d: pg_sys::Datum) -> Option<(i64, i64)> {
-    unsafe {
-        let plain = pg_sys::pg_detoast_datum(d.cast_mut_ptr());
-        let header = std::ptr::read_unaligned(plain.cast::<u32>());
-        let total = (header >> 2) as usize;
-        decode_range_payload(std::slice::from_raw_parts(
-            plain.cast::<u8>().add(4),
-            total.saturating_sub(4),
-        ))
-    }
 }
 
 #[cfg(test)]
